@@ -1,0 +1,94 @@
+import type {
+  handleUnaryCall, handleServerStreamingCall, handleBidiStreamingCall,
+  ServerUnaryCall, ServerWritableStream, ServerDuplexStream, sendUnaryData,
+} from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import type { Logger } from '../observability/logger';
+import { toServiceError, statusName } from './grpc-status';
+
+/**
+ * Observes every call at the boundary: the metrics and tracing layers plug in here, so handlers
+ * stay free of bookkeeping. `end` receives the final status name ("OK", "INVALID_ARGUMENT", ...).
+ */
+export interface CallObserver {
+  start(service: string, method: string): { end(code: string, modelName?: string): void };
+}
+
+export interface AdapterDeps {
+  logger: Logger;
+  observer?: CallObserver;
+}
+
+/** Per-call facts a handler reports back (the model it served, for the request metric). */
+export interface CallNotes {
+  modelName?: string;
+}
+
+function logFailure(deps: AdapterDeps, service: string, method: string, err: ReturnType<typeof toServiceError>): void {
+  const fields = { rpc: `${service}/${method}`, code: statusName(err.code) };
+  if (err.code === status.INTERNAL || err.code === status.UNKNOWN) {
+    // The cause may quote input; only its message and stack go to the log, never request fields.
+    deps.logger.error({ ...fields, err: err.cxr.cause ?? err.cxr }, 'call failed');
+  } else {
+    deps.logger.debug({ ...fields, message: err.message }, 'call rejected');
+  }
+}
+
+export function unary<Req, Res>(
+  deps: AdapterDeps, service: string, method: string,
+  fn: (req: Req, call: ServerUnaryCall<Req, Res>, notes: CallNotes) => Promise<Res> | Res,
+): handleUnaryCall<Req, Res> {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const span = deps.observer?.start(service, method);
+    const notes: CallNotes = {};
+    Promise.resolve()
+      .then(() => fn(call.request, call, notes))
+      .then(
+        (res) => { span?.end('OK', notes.modelName); callback(null, res); },
+        (err: unknown) => {
+          const se = toServiceError(err);
+          logFailure(deps, service, method, se);
+          span?.end(statusName(se.code), notes.modelName);
+          callback(se);
+        },
+      );
+  };
+}
+
+export function serverStream<Req, Res>(
+  deps: AdapterDeps, service: string, method: string,
+  fn: (req: Req, call: ServerWritableStream<Req, Res>, notes: CallNotes) => Promise<void>,
+): handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const span = deps.observer?.start(service, method);
+    const notes: CallNotes = {};
+    fn(call.request, call, notes).then(
+      () => { span?.end('OK', notes.modelName); call.end(); },
+      (err: unknown) => {
+        const se = toServiceError(err);
+        logFailure(deps, service, method, se);
+        span?.end(statusName(se.code), notes.modelName);
+        call.destroy(se);
+      },
+    );
+  };
+}
+
+export function bidiStream<Req, Res>(
+  deps: AdapterDeps, service: string, method: string,
+  fn: (call: ServerDuplexStream<Req, Res>, notes: CallNotes) => Promise<void>,
+): handleBidiStreamingCall<Req, Res> {
+  return (call) => {
+    const span = deps.observer?.start(service, method);
+    const notes: CallNotes = {};
+    fn(call, notes).then(
+      () => { span?.end('OK', notes.modelName); call.end(); },
+      (err: unknown) => {
+        const se = toServiceError(err);
+        logFailure(deps, service, method, se);
+        span?.end(statusName(se.code), notes.modelName);
+        call.destroy(se);
+      },
+    );
+  };
+}
