@@ -4,25 +4,10 @@
  */
 import type { ModelVersionRecord } from '../store/model-repository';
 import type { JobRecord } from '../store/job-repository';
-
-export interface ImportRequest {
-  name: string;
-  source: { kind: 'path'; path: string } | { kind: 'hub'; repo: string; revision: string; filename: string };
-  initKind: string;
-  labels: string[];
-  preprocessing: string;
-  imageSize: number;
-  architecture: string;
-  keepHead: boolean;
-  pooling: string;
-  interpolation: string;
-  description: string;
-  serve: boolean;
-  seed: number;
-}
+import type { ImportModelRequest } from '../model/import/import-model';
 
 export interface ModelImporter {
-  importModel(req: ImportRequest, signal?: AbortSignal): Promise<ModelVersionRecord>;
+  importModel(req: ImportModelRequest, signal?: AbortSignal): Promise<ModelVersionRecord>;
 }
 
 export type MediaTypeName = 'auto' | 'dicom' | 'png' | 'jpeg' | 'tensor';

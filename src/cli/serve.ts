@@ -5,6 +5,8 @@ import { openStore, type Store } from '../store/store';
 import { startServer, type RunningServer } from '../api/server';
 import type { Capabilities } from '../api/service-context';
 import { readPackageVersion } from './package-version';
+import { importInWorker } from '../model/import/import-in-worker';
+import { registerDemoModel, DEMO_MODEL_NAME } from '../model/demo-model';
 
 export interface Service {
   config: Config;
@@ -23,7 +25,13 @@ export async function startService(opts: { config?: Config; logger?: Logger } = 
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger({ level: config['log.level'] });
   const store = openStore(config['data.dir']);
-  const capabilities: Capabilities = {};
+  if (config['bootstrap.demoModel'] && store.models.list().length === 0) {
+    logger.info({ model: DEMO_MODEL_NAME }, 'fresh data directory: registering the demo model (random weights)');
+    await registerDemoModel(store);
+  }
+  const capabilities: Capabilities = {
+    importer: { importModel: (req, signal) => importInWorker(req, store, signal) },
+  };
   let ready = true;
   const grpc = await startServer({ config, logger, store, capabilities, ready: () => ready }, readPackageVersion());
   logger.info({ port: grpc.port, dataDir: store.dataDir }, 'cxr-vit serving');

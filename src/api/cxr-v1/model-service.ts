@@ -6,6 +6,11 @@ import {
 import { modelToProto, modelVersionToProto, initKindFromProto } from './convert';
 import { CxrError, invalidArgument, unimplemented } from '../../errors/cxr-error';
 import { validateModelName } from '../../store/model-repository';
+import { DataRoot } from '../../dataset/data-root';
+import { resolvePreset } from '../../image/presets';
+import { VIT_PRESETS, type VitPresetName } from '../../model/vit-description';
+import type { ImportModelRequest as ImporterRequest } from '../../model/import/import-model';
+import { importRoot } from '../../config/paths';
 
 export { ModelServiceService };
 
@@ -29,7 +34,7 @@ export function modelService(ctx: ServiceContext): ModelServiceServer {
       notes.modelName = req.name;
       const ac = new AbortController();
       call.on('cancelled', () => ac.abort());
-      const v = await importer.importModel(toImportRequest(req), ac.signal);
+      const v = await importer.importModel(toImportRequest(ctx, req), ac.signal);
       return { version: modelVersionToProto(v) };
     }),
     deleteModel: unary(ctx, S, 'DeleteModel', (req) => {
@@ -54,20 +59,45 @@ function parseVersion(v: string): number {
   return n;
 }
 
-function toImportRequest(req: ImportModelRequest) {
+const INTERPOLATIONS = new Set<string>(['dinov2-hub', 'hf', 'timm']);
+
+/** ImportModelRequest (protobuf) -> the importer's request; client paths stay inside the import root. */
+function toImportRequest(ctx: ServiceContext, req: ImportModelRequest): ImporterRequest {
   validateModelName(req.name);
   const initKind = initKindFromProto(req.initKind);
   if (!initKind) throw invalidArgument('init_kind is required', [{ field: 'init_kind', description: 'unspecified' }]);
-  let source: import('../capabilities').ImportRequest['source'];
-  if (req.source?.$case === 'path') source = { kind: 'path', path: req.source.value };
-  else if (req.source?.$case === 'hub') {
+  let source: ImporterRequest['source'];
+  if (req.source?.$case === 'path') {
+    const root = new DataRoot(importRoot(ctx.config));
+    source = { path: root.resolve(req.source.value, 'path') };
+  } else if (req.source?.$case === 'hub') {
     const hub = req.source.value;
     if (!hub.repo) throw invalidArgument('hub.repo is required', [{ field: 'hub.repo', description: 'empty' }]);
-    source = { kind: 'hub', repo: hub.repo, revision: hub.revision || 'main', filename: hub.filename || 'model.safetensors' };
+    source = { hub: { repo: hub.repo, revision: hub.revision || 'main', filename: hub.filename || 'model.safetensors', endpoint: ctx.config['hub.endpoint'] } };
   } else throw new CxrError('INVALID_ARGUMENT', 'one of path or hub is required', { violations: [{ field: 'source', description: 'missing' }] });
+  const preprocessing = req.preprocessing || 'study-2024';
+  resolvePreset(preprocessing, req.imageSize || undefined);
+  let architecture: ImporterRequest['architecture'];
+  if (req.architecture) {
+    if (!(req.architecture in VIT_PRESETS)) {
+      throw invalidArgument(`unknown architecture ${JSON.stringify(req.architecture)}; presets: ${Object.keys(VIT_PRESETS).join(', ')}`, [{ field: 'architecture', description: 'unknown preset' }]);
+    }
+    architecture = req.architecture as VitPresetName;
+  }
+  if (req.pooling && req.pooling !== 'cls' && req.pooling !== 'mean') {
+    throw invalidArgument('pooling must be "cls" or "mean"', [{ field: 'pooling', description: req.pooling }]);
+  }
+  if (req.pooling === 'mean') {
+    if (!architecture) throw invalidArgument('mean pooling needs an explicit architecture preset', [{ field: 'architecture', description: 'required with pooling=mean' }]);
+    architecture = { ...VIT_PRESETS[architecture as VitPresetName], pooling: 'mean' };
+  }
+  if (req.interpolation && !INTERPOLATIONS.has(req.interpolation)) {
+    throw invalidArgument(`interpolation must be one of ${[...INTERPOLATIONS].join(', ')}`, [{ field: 'interpolation', description: req.interpolation }]);
+  }
   return {
-    name: req.name, source, initKind, labels: req.labels, preprocessing: req.preprocessing || 'study-2024',
-    imageSize: req.imageSize || 224, architecture: req.architecture, keepHead: req.keepHead, pooling: req.pooling || 'cls',
-    interpolation: req.interpolation, description: req.description, serve: req.serve, seed: req.seed,
+    modelName: req.name, description: req.description || undefined, source, labels: req.labels, preprocessing,
+    architecture, imageSize: req.imageSize || undefined, keepHead: req.keepHead,
+    posEmbedInterpolation: (req.interpolation || undefined) as ImporterRequest['posEmbedInterpolation'],
+    seed: req.seed, initKind, serve: req.serve, maxDownloadBytes: ctx.config['hub.maxDownloadBytes'],
   };
 }
