@@ -100,3 +100,13 @@ test('SetServingVersion promotes; the serving version cannot be deleted alone; D
   await call(c.models.deleteModel.bind(c.models), { name: 'tiny', version: '' });
   await assert.rejects(call(c.models.getModel.bind(c.models), { name: 'tiny' }), { code: grpc.status.NOT_FOUND });
 });
+
+test('cxr import (CLI) imports through the running server', async () => {
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'src/cli/main.ts'), 'import', '--server', svc.address, '--name', 'cli-model',
+      '--path', 'tiny.safetensors', '--init', 'random', '--labels', 'a,b,c'], (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr })),
+  );
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /imported cli-model version 1/);
+});
