@@ -31,10 +31,11 @@ export interface ImagePrediction {
   timing: { decodeMs: number; preprocessMs: number; queueMs: number; computeMs: number; totalMs: number; batchSize: number };
 }
 
-export interface InferenceEngine {
-  /** Classifies one image; batching across concurrent calls happens inside. */
-  predict(modelName: string, version: string | undefined, image: ImageRequest, opts: { deadline?: number; signal?: AbortSignal }): Promise<ImagePrediction>;
-}
+/** The runtime as the front ends use it (src/runtime/inference-engine.ts implements it). */
+export type InferenceEngine = Pick<
+  import('../runtime/inference-engine').RuntimeInferenceEngine,
+  'predict' | 'inferTensor' | 'modelInfo' | 'executionProviderOf' | 'statistics'
+>;
 
 export interface TrainingJobsApi {
   start(spec: Record<string, unknown>): Promise<JobRecord>;
@@ -42,7 +43,13 @@ export interface TrainingJobsApi {
   cancel(id: string): Promise<JobRecord>;
 }
 
+/** Evaluate and Compare jobs (src/evaluation/evaluation-jobs.ts implements it). */
 export interface EvaluationJobsApi {
-  evaluate(spec: Record<string, unknown>): Promise<JobRecord>;
-  compare(spec: Record<string, unknown>): Promise<JobRecord>;
+  /** Validates (INVALID_ARGUMENT / NOT_FOUND), stores a QUEUED job, returns it at once. */
+  evaluate(spec: import('../evaluation/evaluation-spec').EvaluateRequestSpec): Promise<JobRecord>;
+  compare(spec: import('../evaluation/evaluation-spec').CompareRequestSpec): Promise<JobRecord>;
+  /** NOT_FOUND unless an evaluation or comparison job. */
+  get(jobId: string): JobRecord;
+  /** Current state at once, then each change until the job ends or `signal` aborts. */
+  watch(jobId: string, signal?: AbortSignal): AsyncIterable<{ job: JobRecord; queuePosition: number }>;
 }
