@@ -37,11 +37,11 @@ export type InferenceEngine = Pick<
   'predict' | 'inferTensor' | 'modelInfo' | 'executionProviderOf' | 'statistics'
 >;
 
-export interface TrainingJobsApi {
-  start(spec: Record<string, unknown>): Promise<JobRecord>;
-  get(id: string): JobRecord;
-  cancel(id: string): Promise<JobRecord>;
-}
+/** The trainer as the front end uses it (src/training/training-jobs.ts). */
+export type TrainingJobsApi = Pick<
+  import('../training/training-jobs').TrainingJobs,
+  'start' | 'watch' | 'get' | 'list' | 'cancel' | 'queuePosition'
+>;
 
 /** Evaluate and Compare jobs (src/evaluation/evaluation-jobs.ts implements it). */
 export interface EvaluationJobsApi {

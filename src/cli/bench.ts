@@ -169,13 +169,13 @@ async function grpcDriver(o: BenchOptions): Promise<Driver> {
   if (!o.address) throw new Error('--address host:port is required for the cxr and kserve targets');
   const size = o.imageSize ?? 224;
   // Loaded lazily: only the gRPC targets need grpc-js and the generated clients.
-  const grpc = await import('@grpc/grpc-js');
+  const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
   const creds = grpc.credentials.createInsecure();
   const opts = { 'grpc.max_send_message_length': 256 * 1024 * 1024, 'grpc.max_receive_message_length': 256 * 1024 * 1024 };
   const bytes = Buffer.from(randomImage(size).buffer);
   const deadline = () => Date.now() + 120_000;
   if (o.target === 'cxr') {
-    const { InferenceServiceClient, MediaType } = await import('../api/generated/cxr/v1/inference_service');
+    const { InferenceServiceClient, MediaType } = require('../api/generated/cxr/v1/inference_service') as typeof import('../api/generated/cxr/v1/inference_service');
     const client = new InferenceServiceClient(o.address, creds, opts);
     const req = { modelName: o.model, modelVersion: o.version ?? '', images: [{ id: 'bench', data: bytes, mediaType: MediaType.MEDIA_TYPE_TENSOR }] };
     return {
@@ -187,7 +187,7 @@ async function grpcDriver(o: BenchOptions): Promise<Driver> {
       close: async () => client.close(),
     };
   }
-  const { GRPCInferenceServiceClient } = await import('../api/generated/inference/grpc_predict_v2');
+  const { GRPCInferenceServiceClient } = require('../api/generated/inference/grpc_predict_v2') as typeof import('../api/generated/inference/grpc_predict_v2');
   const client = new GRPCInferenceServiceClient(o.address, creds, opts);
   const req = {
     modelName: o.model, modelVersion: o.version ?? '', id: '', parameters: {},

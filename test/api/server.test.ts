@@ -59,7 +59,7 @@ test('an unknown method gets UNIMPLEMENTED', async () => {
 
 test('a message over the receive limit gets RESOURCE_EXHAUSTED', async () => {
   const own = new InferenceServiceClient(svc.address, grpc.credentials.createInsecure());
-  const big = new Uint8Array(5 * 1024 * 1024);
+  const big = Buffer.alloc(5 * 1024 * 1024);
   await assert.rejects(
     call(own.predict.bind(own), { modelName: 'x', modelVersion: '', images: [{ id: 'a', data: big, mediaType: 2 }] }),
     { code: grpc.status.RESOURCE_EXHAUSTED },

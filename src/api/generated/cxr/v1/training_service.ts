@@ -22,6 +22,9 @@ import {
 } from "@grpc/grpc-js";
 import {
   DatasetRef,
+  InitKind,
+  initKindFromJSON,
+  initKindToJSON,
   Job,
   JobKind,
   jobKindFromJSON,
@@ -186,6 +189,8 @@ export interface StartTrainingRequest {
   registerAsInit: boolean;
   /** Promote the result to serving when done. */
   serve: boolean;
+  /** Init kind recorded when register_as_init is set (default "mimic-cxr", how that init is made). */
+  registeredInitKind: InitKind;
 }
 
 export interface TrainingHyperparameters {
@@ -283,6 +288,7 @@ function createBaseStartTrainingRequest(): StartTrainingRequest {
     seed: 0,
     registerAsInit: false,
     serve: false,
+    registeredInitKind: 0,
   };
 }
 
@@ -323,6 +329,9 @@ export const StartTrainingRequest: MessageFns<StartTrainingRequest> = {
     }
     if (message.serve !== false) {
       writer.uint32(96).bool(message.serve);
+    }
+    if (message.registeredInitKind !== 0) {
+      writer.uint32(104).int32(message.registeredInitKind);
     }
     return writer;
   },
@@ -436,6 +445,14 @@ export const StartTrainingRequest: MessageFns<StartTrainingRequest> = {
             message.serve = reader.bool();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.registeredInitKind = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -488,6 +505,11 @@ export const StartTrainingRequest: MessageFns<StartTrainingRequest> = {
         ? globalThis.Boolean(object.register_as_init)
         : false,
       serve: isSet(object.serve) ? globalThis.Boolean(object.serve) : false,
+      registeredInitKind: isSet(object.registeredInitKind)
+        ? initKindFromJSON(object.registeredInitKind)
+        : isSet(object.registered_init_kind)
+        ? initKindFromJSON(object.registered_init_kind)
+        : 0,
     };
   },
 
@@ -529,6 +551,9 @@ export const StartTrainingRequest: MessageFns<StartTrainingRequest> = {
     if (message.serve !== false) {
       obj.serve = message.serve;
     }
+    if (message.registeredInitKind !== 0) {
+      obj.registeredInitKind = initKindToJSON(message.registeredInitKind);
+    }
     return obj;
   },
 
@@ -557,6 +582,7 @@ export const StartTrainingRequest: MessageFns<StartTrainingRequest> = {
     message.seed = object.seed ?? 0;
     message.registerAsInit = object.registerAsInit ?? false;
     message.serve = object.serve ?? false;
+    message.registeredInitKind = object.registeredInitKind ?? 0;
     return message;
   },
 };
