@@ -55,6 +55,14 @@ export function unary<Req, Res>(
   };
 }
 
+/**
+ * Ends a streaming call with an error status. (grpc-js sends the status of a stream that emits
+ * 'error'; a destroyed stream never sends one and the client would wait until its deadline.)
+ */
+function failStream(call: { emit(event: 'error', err: Error): boolean }, err: Error): void {
+  call.emit('error', err);
+}
+
 export function serverStream<Req, Res>(
   deps: AdapterDeps, service: string, method: string,
   fn: (req: Req, call: ServerWritableStream<Req, Res>, notes: CallNotes) => Promise<void>,
@@ -68,7 +76,7 @@ export function serverStream<Req, Res>(
         const se = toServiceError(err);
         logFailure(deps, service, method, se);
         span?.end(statusName(se.code), notes.modelName);
-        call.destroy(se);
+        failStream(call, se);
       },
     );
   };
@@ -87,7 +95,7 @@ export function bidiStream<Req, Res>(
         const se = toServiceError(err);
         logFailure(deps, service, method, se);
         span?.end(statusName(se.code), notes.modelName);
-        call.destroy(se);
+        failStream(call, se);
       },
     );
   };

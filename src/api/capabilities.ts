@@ -34,7 +34,7 @@ export interface ImagePrediction {
 /** The runtime as the front ends use it (src/runtime/inference-engine.ts implements it). */
 export type InferenceEngine = Pick<
   import('../runtime/inference-engine').RuntimeInferenceEngine,
-  'predict' | 'inferTensor' | 'modelInfo' | 'executionProviderOf' | 'statistics'
+  'predict' | 'inferTensor' | 'modelInfo' | 'executionProviderOf' | 'statistics' | 'models'
 >;
 
 /** The trainer as the front end uses it (src/training/training-jobs.ts). */

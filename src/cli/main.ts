@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load-config';
 import { readPackageVersion } from './package-version';
+import { registerBenchCommand } from './bench';
+import { registerEvalCommands } from './eval';
 
 /**
  * The `cxr` command. Subcommands load their modules lazily: `serve` must start OpenTelemetry
@@ -45,6 +47,9 @@ program
     const { importCommand } = require('./import') as typeof import('./import');
     process.exitCode = await importCommand(opts);
   });
+
+registerBenchCommand(program);
+registerEvalCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -7,6 +7,10 @@ import type { Capabilities } from '../api/service-context';
 import { readPackageVersion } from './package-version';
 import { importInWorker } from '../model/import/import-in-worker';
 import { registerDemoModel, DEMO_MODEL_NAME } from '../model/demo-model';
+import { createInferenceEngine } from '../runtime/inference-engine';
+import { TrainingJobs } from '../training/training-jobs';
+import { EvaluationJobs } from '../evaluation/evaluation-jobs';
+import { datasetRoot } from '../config/paths';
 
 export interface Service {
   config: Config;
@@ -21,7 +25,12 @@ export interface Service {
  * Composes the service: configuration -> logger -> store -> capabilities -> gRPC server.
  * Everything above the store is optional, so a partial build still serves a truthful API.
  */
-export async function startService(opts: { config?: Config; logger?: Logger } = {}): Promise<Service> {
+export async function startService(opts: {
+  config?: Config;
+  logger?: Logger;
+  /** Adds or replaces capabilities once the store is open (tests inject stand-ins here). */
+  capabilities?: (deps: { config: Config; logger: Logger; store: Store }) => Partial<Capabilities>;
+} = {}): Promise<Service> {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger({ level: config['log.level'] });
   const store = openStore(config['data.dir']);
@@ -29,12 +38,29 @@ export async function startService(opts: { config?: Config; logger?: Logger } = 
     logger.info({ model: DEMO_MODEL_NAME }, 'fresh data directory: registering the demo model (random weights)');
     await registerDemoModel(store);
   }
+  const overrides = opts.capabilities?.({ config, logger, store }) ?? {};
+  const inference = createInferenceEngine({ config, store, logger });
+  const training = new TrainingJobs({
+    store, datasetRoot: datasetRoot(config), concurrentJobs: config['training.concurrentJobs'], threads: config['training.intraOpThreads'],
+  });
+  const evaluation = overrides.evaluation ? undefined : new EvaluationJobs({
+    store, datasetRoot: datasetRoot(config), logger,
+    predict: (model, version, image, o) => inference.predict(model, version, image, o),
+  });
   const capabilities: Capabilities = {
     importer: { importModel: (req, signal) => importInWorker(req, store, signal) },
+    inference,
+    training,
+    evaluation,
+    ...overrides,
   };
   let ready = true;
   const grpc = await startServer({ config, logger, store, capabilities, ready: () => ready }, readPackageVersion());
   logger.info({ port: grpc.port, dataDir: store.dataDir }, 'cxr-vit serving');
+  const resumed = [...training.resumeInterrupted(), ...(evaluation?.resumeInterrupted() ?? [])];
+  if (resumed.length) logger.info({ jobs: resumed.length }, 'resuming interrupted jobs');
+  // Warm the serving versions in the background: requests for a version still loading wait for it.
+  void inference.loadServingVersions();
 
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> =>
@@ -42,6 +68,10 @@ export async function startService(opts: { config?: Config; logger?: Logger } = 
       ready = false;
       logger.info({ graceMs: config['grpc.shutdownGraceMs'] }, 'shutting down: draining in-flight calls');
       await grpc.shutdown(config['grpc.shutdownGraceMs']);
+      // Running training jobs stay RUNNING in the store and resume from their last checkpoint.
+      await training.close();
+      await evaluation?.close();
+      await inference.close();
       store.close();
       logger.info('stopped');
     })());

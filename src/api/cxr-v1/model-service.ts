@@ -4,7 +4,7 @@ import {
   ModelServiceService, type ModelServiceServer, type ImportModelRequest,
 } from '../generated/cxr/v1/model_service';
 import { modelToProto, modelVersionToProto, initKindFromProto } from './convert';
-import { CxrError, invalidArgument, unimplemented } from '../../errors/cxr-error';
+import { CxrError, invalidArgument, unimplemented, failedPrecondition } from '../../errors/cxr-error';
 import { validateModelName } from '../../store/model-repository';
 import { DataRoot } from '../../dataset/data-root';
 import { resolvePreset } from '../../image/presets';
@@ -16,10 +16,7 @@ export { ModelServiceService };
 
 export function modelService(ctx: ServiceContext): ModelServiceServer {
   const S = 'cxr.v1.ModelService';
-  const provider = (name: string, version: number): string =>
-    ctx.capabilities.inference && 'executionProviderOf' in ctx.capabilities.inference
-      ? (ctx.capabilities.inference as { executionProviderOf(n: string, v: number): string }).executionProviderOf(name, version)
-      : '';
+  const provider = (name: string, version: number): string => ctx.capabilities.inference?.executionProviderOf(name, version) ?? '';
   return {
     listModels: unary(ctx, S, 'ListModels', () => ({
       models: ctx.store.models.list().map((m) => modelToProto(m, (v) => provider(v.modelName, v.version))),
@@ -37,14 +34,31 @@ export function modelService(ctx: ServiceContext): ModelServiceServer {
       const v = await importer.importModel(toImportRequest(ctx, req), ac.signal);
       return { version: modelVersionToProto(v) };
     }),
-    deleteModel: unary(ctx, S, 'DeleteModel', (req) => {
+    deleteModel: unary(ctx, S, 'DeleteModel', async (req) => {
       requireName(req.name, 'name');
-      ctx.store.models.delete(req.name, req.version ? parseVersion(req.version) : undefined);
+      const model = ctx.store.models.get(req.name);
+      const version = req.version ? parseVersion(req.version) : undefined;
+      const runtime = ctx.capabilities.inference?.models;
+      // Validate first (store rules), then release sessions, then delete files and rows.
+      if (version !== undefined) ctx.store.models.getVersion(req.name, version);
+      if (version !== undefined && model.servingVersion === version && model.versions.length > 1) {
+        throw failedPrecondition(`version ${version} of ${req.name} is serving: promote another version first`);
+      }
+      for (const v of model.versions) {
+        if (version === undefined || v.version === version) await runtime?.unload(req.name, v.version);
+      }
+      ctx.store.models.delete(req.name, version);
+      runtime?.invalidateServing(req.name);
       return {};
     }),
-    setServingVersion: unary(ctx, S, 'SetServingVersion', (req) => {
+    setServingVersion: unary(ctx, S, 'SetServingVersion', async (req) => {
       requireName(req.name, 'name');
-      return { model: modelToProto(ctx.store.models.setServingVersion(req.name, parseVersion(req.version))) };
+      const version = parseVersion(req.version);
+      const runtime = ctx.capabilities.inference?.models;
+      // The runtime loads and warms the new version before the store changes; a failed load changes nothing.
+      if (runtime) await runtime.promote(req.name, version);
+      else ctx.store.models.setServingVersion(req.name, version);
+      return { model: modelToProto(ctx.store.models.get(req.name), (v) => provider(v.modelName, v.version)) };
     }),
   };
 }
