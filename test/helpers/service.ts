@@ -18,7 +18,7 @@ export async function startTestService(overrides: Partial<Config> = {}): Promise
     env: {},
     overrides: {
       'grpc.host': '127.0.0.1', 'grpc.port': 0, 'data.dir': dir.path, 'metrics.port': 0, 'metrics.host': '127.0.0.1',
-      'bootstrap.demoModel': false, 'grpc.shutdownGraceMs': 2000, 'runtime.workers': 1, 'image.decodeWorkers': 1,
+      'bootstrap.demoModel': false, 'grpc.shutdownGraceMs': 2000, 'runtime.workers': 1, 'runtime.executionProvider': 'cpu', 'image.decodeWorkers': 1,
       ...overrides,
     },
   });

@@ -1,7 +1,7 @@
 """An independent KServe v2 client: Python grpcio (gRPC C-core) with message classes built at run
 time from the server's own descriptor set, so it shares no code with the Node client or server.
 
-usage: kserve_client.py DESCRIPTOR_SET ADDRESS MODEL SIZE SEED
+usage: kserve_client.py DESCRIPTOR_SET ADDRESS MODEL SIZE SEED PIXELS_OUT
 Prints one JSON object: metadata and the probabilities for a seeded random FP32 batch of 2.
 """
 import json
@@ -14,7 +14,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 
 def main():
-    descriptor_set, address, model, size, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    descriptor_set, address, model, size, seed, pixels_out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
     fds = descriptor_pb2.FileDescriptorSet()
     with open(descriptor_set, "rb") as f:
         fds.ParseFromString(f.read())
@@ -22,8 +22,12 @@ def main():
     for fd in fds.file:
         pool.Add(fd)
 
+    factory = None if hasattr(message_factory, "GetMessageClass") else message_factory.MessageFactory(pool)
+
     def cls(name):
-        return message_factory.GetMessageClass(pool.FindMessageTypeByName(name))
+        desc = pool.FindMessageTypeByName(name)
+        # protobuf >= 4.22 has GetMessageClass; Debian 12's 4.21 has MessageFactory.GetPrototype.
+        return message_factory.GetMessageClass(desc) if factory is None else factory.GetPrototype(desc)
 
     channel = grpc.insecure_channel(address)
 
@@ -45,7 +49,10 @@ def main():
     inp.name = meta.inputs[0].name
     inp.datatype = "FP32"
     inp.shape.extend([2, 3, size, size])
-    req.raw_input_contents.append(struct.pack("<%df" % n, *pixels))
+    raw_pixels = struct.pack("<%df" % n, *pixels)
+    req.raw_input_contents.append(raw_pixels)
+    with open(pixels_out, "wb") as f:  # the caller checks the answer against its own client
+        f.write(raw_pixels)
     out = req.outputs.add()
     out.name = "probabilities"
     res = unary("ModelInfer", "inference.ModelInferRequest", "inference.ModelInferResponse", req)
@@ -58,7 +65,6 @@ def main():
         "id": res.id,
         "output": {"name": res.outputs[0].name, "shape": list(res.outputs[0].shape)},
         "probabilities": probs,
-        "pixels_sum": sum(pixels),
     }))
 
 
