@@ -19,7 +19,8 @@ program
   .description('run the gRPC server (cxr.v1 + KServe v2), health, reflection and metrics')
   .option('-c, --config <file>', 'YAML or JSON configuration file (else CXR_CONFIG; env vars override it)')
   .action(async (opts: { config?: string }) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // Tracing first: the gRPC instrumentation must patch @grpc/grpc-js before anything loads it.
+    (require('../observability/tracing') as typeof import('../observability/tracing')).startTracing();
     const { serveMain } = require('./serve') as typeof import('./serve');
     await serveMain(opts.config);
   });

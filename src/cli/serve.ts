@@ -11,12 +11,17 @@ import { createInferenceEngine } from '../runtime/inference-engine';
 import { TrainingJobs } from '../training/training-jobs';
 import { EvaluationJobs } from '../evaluation/evaluation-jobs';
 import { datasetRoot } from '../config/paths';
+import { createCallMetrics, registryLookup } from '../observability/call-metrics';
+import { startMetricsServer, type MetricsServer } from '../observability/metrics-server';
+import { stopTracing } from '../observability/tracing';
 
 export interface Service {
   config: Config;
   logger: Logger;
   store: Store;
   grpc: RunningServer;
+  /** The /metrics endpoint; null when metrics.enabled is false. */
+  metrics: MetricsServer | null;
   /** Drains in-flight calls (up to the grace period), then releases everything. */
   stop(): Promise<void>;
 }
@@ -54,8 +59,10 @@ export async function startService(opts: {
     evaluation,
     ...overrides,
   };
+  const observer = createCallMetrics({ isKnownModel: registryLookup(store.models) });
+  const metrics = config['metrics.enabled'] ? await startMetricsServer(config) : null;
   let ready = true;
-  const grpc = await startServer({ config, logger, store, capabilities, ready: () => ready }, readPackageVersion());
+  const grpc = await startServer({ config, logger, store, capabilities, observer, ready: () => ready }, readPackageVersion());
   logger.info({ port: grpc.port, dataDir: store.dataDir }, 'cxr-vit serving');
   const resumed = [...training.resumeInterrupted(), ...(evaluation?.resumeInterrupted() ?? [])];
   if (resumed.length) logger.info({ jobs: resumed.length }, 'resuming interrupted jobs');
@@ -73,9 +80,11 @@ export async function startService(opts: {
       await evaluation?.close();
       await inference.close();
       store.close();
+      await metrics?.close();
+      await stopTracing();
       logger.info('stopped');
     })());
-  return { config, logger, store, grpc, stop };
+  return { config, logger, store, grpc, metrics, stop };
 }
 
 /** `cxr serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */

@@ -11,13 +11,23 @@ const UNSAFE = /[^A-Za-z0-9._:/-]/g;
 
 export function boundedLabel(opts: { maxDistinct: number; maxLength: number }): (value: string | undefined | null) => string {
   const seen = new Set<string>();
+  // Raw value -> label, so the hot path is one Map lookup; capped so junk input cannot grow it.
+  const memo = new Map<string, string>();
+  const memoCap = opts.maxDistinct * 4;
   return (value) => {
     if (value === undefined || value === null || value === '') return '';
-    const clean = String(value).replace(UNSAFE, '_').slice(0, opts.maxLength);
-    if (seen.has(clean)) return clean;
-    if (seen.size >= opts.maxDistinct) return OTHER;
-    seen.add(clean);
-    return clean;
+    const raw = String(value);
+    const hit = memo.get(raw);
+    if (hit !== undefined) return hit;
+    const clean = raw.replace(UNSAFE, '_').slice(0, opts.maxLength);
+    let label = OTHER;
+    if (seen.has(clean)) label = clean;
+    else if (seen.size < opts.maxDistinct) {
+      seen.add(clean);
+      label = clean;
+    }
+    if (memo.size < memoCap) memo.set(raw, label);
+    return label;
   };
 }
 

@@ -10,6 +10,7 @@ import { modelLabel, formatLabel, kindLabel, versionLabel } from './labels';
 const tracer = trace.getTracer('cxr-vit');
 
 type Attrs = Record<string, string | number | boolean>;
+const NO_ATTRS = (): Attrs => ({});
 
 function finish(span: Span, err?: unknown): void {
   if (err !== undefined) {
@@ -19,9 +20,13 @@ function finish(span: Span, err?: unknown): void {
   span.end();
 }
 
-/** Runs `fn` inside span `name` (a child of the active span), ending it when `fn` settles. */
-function run<T>(name: string, attributes: Attrs, fn: () => T, opts: { root?: boolean; links?: Link[] } = {}): T {
-  const span = tracer.startSpan(name, { attributes, root: opts.root, links: opts.links });
+/**
+ * Runs `fn` inside span `name` (a child of the active span), ending it when `fn` settles.
+ * Attributes are computed only for a recording span: with tracing off that work is skipped.
+ */
+function run<T>(name: string, attributes: () => Attrs, fn: () => T, opts?: { root?: boolean; links?: Link[] }): T {
+  const span = opts ? tracer.startSpan(name, opts) : tracer.startSpan(name);
+  if (span.isRecording()) span.setAttributes(attributes());
   let result: T;
   try {
     result = context.with(trace.setSpan(context.active(), span), fn);
@@ -41,17 +46,17 @@ function run<T>(name: string, attributes: Attrs, fn: () => T, opts: { root?: boo
 
 /** Decoding one image: `traceDecode('dicom', bytes.length, () => decode(bytes))`. */
 export function traceDecode<T>(format: string, encodedBytes: number, fn: () => T): T {
-  return run('cxr.decode', { 'cxr.image.format': formatLabel(format), 'cxr.image.encoded_bytes': encodedBytes }, fn);
+  return run('cxr.decode', () => ({ 'cxr.image.format': formatLabel(format), 'cxr.image.encoded_bytes': encodedBytes }), fn);
 }
 
 /** Turning pixels into the model's input tensor. */
 export function tracePreprocess<T>(fn: () => T): T {
-  return run('cxr.preprocess', {}, fn);
+  return run('cxr.preprocess', NO_ATTRS, fn);
 }
 
 /** Turning logits into the response (sigmoid, thresholds, labels). */
 export function tracePostprocess<T>(fn: () => T): T {
-  return run('cxr.postprocess', {}, fn);
+  return run('cxr.postprocess', NO_ATTRS, fn);
 }
 
 /**
@@ -67,7 +72,8 @@ export interface QueueTicket {
 
 export function startQueueWait(model: string): QueueTicket {
   const request = trace.getActiveSpan()?.spanContext();
-  const span = tracer.startSpan('cxr.queue_wait', { attributes: { 'cxr.model': modelLabel(model) } });
+  const span = tracer.startSpan('cxr.queue_wait');
+  if (span.isRecording()) span.setAttribute('cxr.model', modelLabel(model));
   let ended = false;
   return {
     request,
@@ -89,19 +95,19 @@ export function traceBatch<T>(model: string, version: string, tickets: readonly 
     t.end();
     if (t.request && trace.isSpanContextValid(t.request)) links.push({ context: t.request });
   }
-  return run('cxr.batch', {
+  return run('cxr.batch', () => ({
     'cxr.model': modelLabel(model),
     'cxr.model.version': versionLabel(version),
     'cxr.batch.size': tickets.length,
-  }, fn, { root: true, links });
+  }), fn, { root: true, links });
 }
 
 /** One training epoch: `traceTrainingEpoch('finetune', epoch, () => runEpoch())`. */
 export function traceTrainingEpoch<T>(kind: string, epoch: number, fn: () => T): T {
-  return run('cxr.training.epoch', { 'cxr.job.kind': kindLabel(kind), 'cxr.training.epoch': epoch }, fn, { root: true });
+  return run('cxr.training.epoch', () => ({ 'cxr.job.kind': kindLabel(kind), 'cxr.training.epoch': epoch }), fn, { root: true });
 }
 
 /** One evaluation run (evaluate or compare), from first image to written report. */
 export function traceEvaluation<T>(kind: string, images: number, fn: () => T): T {
-  return run('cxr.evaluation', { 'cxr.job.kind': kindLabel(kind), 'cxr.evaluation.images': images }, fn, { root: true });
+  return run('cxr.evaluation', () => ({ 'cxr.job.kind': kindLabel(kind), 'cxr.evaluation.images': images }), fn, { root: true });
 }

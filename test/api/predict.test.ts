@@ -100,7 +100,7 @@ test('PredictStream tags results with the caller ids; a bad image fails alone', 
     stream.on('error', reject);
   });
   stream.write({ modelName: 'tiny', modelVersion: '', images: [{ id: 's1', data: png, mediaType: MediaType.MEDIA_TYPE_PNG }, { id: 's2', data: Buffer.from('junk'), mediaType: MediaType.MEDIA_TYPE_AUTO }] });
-  stream.write({ modelName: 'tiny', modelVersion: '', images: [{ id: 's3', data: tensorBytes(imageTensor(5, S)), mediaType: MediaType.MEDIA_TYPE_TENSOR }] });
+  stream.write({ modelName: 'tiny', modelVersion: '', images: [{ id: 's3', data: Buffer.from(tensorBytes(imageTensor(5, S))), mediaType: MediaType.MEDIA_TYPE_TENSOR }] });
   stream.end();
   await done;
   const byId = new Map(got.map((m) => [m.outcome!.value.id, m.outcome!]));
