@@ -1,3 +1,4 @@
+import { observeEvaluationProgress } from '../observability/job-metrics';
 import { CxrError, invalidArgument, notFound } from '../errors/cxr-error';
 import type { Logger } from '../observability/logger';
 import { TERMINAL_STATES, type JobKind, type JobProgressRecord, type JobRecord } from '../store/job-repository';
@@ -161,7 +162,7 @@ export class EvaluationJobs {
     await new Promise<void>((r) => setImmediate(r));
     const spec = job.spec as unknown as EvaluationJobSpec;
     this.store.jobs.markRunning(job.id);
-    const progress = new ProgressWriter(this.store, job.id, this.opts.progressIntervalMs ?? 500);
+    const progress = new ProgressWriter(this.store, job.id, this.opts.progressIntervalMs ?? 500, job.kind === 'COMPARISON' ? 'compare' : 'evaluate');
     try {
       return await this.work(job, spec, progress, signal);
     } finally {
@@ -273,7 +274,7 @@ class ProgressWriter {
   private last = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly store: Store, private readonly jobId: string, private readonly intervalMs: number) {}
+  constructor(private readonly store: Store, private readonly jobId: string, private readonly intervalMs: number, private readonly kind: 'evaluate' | 'compare') {}
 
   now(p: JobProgressRecord): void {
     this.pending = { ...this.pending, ...p };
@@ -301,6 +302,8 @@ class ProgressWriter {
     const p = this.pending;
     this.pending = null;
     this.last = Date.now();
-    if (this.store.jobs.get(this.jobId).state === 'RUNNING') this.store.jobs.updateProgress(this.jobId, p);
+    if (this.store.jobs.get(this.jobId).state !== 'RUNNING') return;
+    this.store.jobs.updateProgress(this.jobId, p);
+    observeEvaluationProgress(this.kind, p);
   }
 }

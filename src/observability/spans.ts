@@ -111,3 +111,15 @@ export function traceTrainingEpoch<T>(kind: string, epoch: number, fn: () => T):
 export function traceEvaluation<T>(kind: string, images: number, fn: () => T): T {
   return run('cxr.evaluation', () => ({ 'cxr.job.kind': kindLabel(kind), 'cxr.evaluation.images': images }), fn, { root: true });
 }
+
+/**
+ * Decode and preprocess run on a decode worker thread, out of reach of this thread's context:
+ * they are recorded afterwards as children of the active span, from the worker's own timings
+ * (`startMs` on the epoch clock).
+ */
+export function recordImageStages(format: string, encodedBytes: number, startMs: number, decodeMs: number, preprocessMs: number): void {
+  const decode = tracer.startSpan('cxr.decode', { startTime: startMs });
+  if (decode.isRecording()) decode.setAttributes({ 'cxr.image.format': formatLabel(format), 'cxr.image.encoded_bytes': encodedBytes });
+  decode.end(startMs + decodeMs);
+  tracer.startSpan('cxr.preprocess', { startTime: startMs + decodeMs }).end(startMs + decodeMs + preprocessMs);
+}

@@ -13,6 +13,8 @@ import { RuntimeEvents } from './runtime-events';
 import { attachRuntimeMetrics } from './runtime-metrics';
 import { checkFinite, sigmoid, tensorFromBytes } from './tensor-codec';
 import { WorkerPool } from './worker-pool';
+import { recordImageStages, tracePostprocess } from '../observability/spans';
+import { decodeSeconds, preprocessSeconds, formatLabel } from '../observability/metrics';
 
 export interface InferOptions {
   /** Absolute deadline, ms since the epoch (Date.now() clock; a gRPC deadline as is). */
@@ -122,21 +124,25 @@ export class RuntimeInferenceEngine implements InferenceEngine {
       if (image.mediaType === 'tensor') {
         tensor = tensorFromBytes(image.data, S, 'data');
       } else {
+        const startedAt = performance.timeOrigin + performance.now();
         const r = await this.imagePipeline().process(image.data, image.mediaType, resolvePreset(v.record.preprocessing, S), opts.signal);
         if (r.tensor.length !== 3 * S * S) throw new CxrError('INTERNAL', `preprocessing produced ${r.tensor.length} values, expected ${3 * S * S}`);
         tensor = r.tensor;
         decodeMs = r.decodeMs;
         preprocessMs = r.preprocessMs;
+        recordImageStages(r.format, image.data.length, startedAt, decodeMs, preprocessMs);
+        decodeSeconds.observe({ format: formatLabel(r.format) }, decodeMs / 1000);
+        preprocessSeconds.observe(preprocessMs / 1000);
       }
       const [p] = v.batcher.submit([tensor], opts);
       const r = await p!;
-      const probs = sigmoid(r.logits);
+      const scores = tracePostprocess(() => decisions(v, sigmoid(r.logits)));
       const totalMs = performance.now() - t0;
       v.stats.recordSuccess(totalMs * 1e6, r.queueMs * 1e6, r.inputNs, r.inferNs, r.outputNs);
       return {
         modelName: v.modelName,
         modelVersion: v.version,
-        scores: decisions(v, probs),
+        scores,
         timing: { decodeMs, preprocessMs, queueMs: r.queueMs, computeMs: r.computeMs, totalMs, batchSize: r.batchSize },
       };
     } catch (err) {

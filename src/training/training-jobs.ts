@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
+import { observeTrainingProgress, trainingJobStarted, trainingJobEnded } from '../observability/job-metrics';
 import { CxrError, notFound } from '../errors/cxr-error';
 import { startWorker, workerPath } from '../image/worker-path';
 import { parameterShapes } from '../model/vit-description';
@@ -160,6 +161,7 @@ export class TrainingJobs {
       return;
     }
     this.store.jobs.markRunning(job.id);
+    trainingJobStarted();
     this.store.jobs.updateProgress(job.id, { phase: 'loading data', totalEpochs: plan.spec.hyper.epochs });
     const stagingDir = this.store.createStagingDir(`train-${job.id.slice(0, 8)}`);
     const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
@@ -171,7 +173,10 @@ export class TrainingJobs {
     let lastWrite = 0;
     let pendingProgress: JobProgressRecord | null = null;
     const flush = () => {
-      if (pendingProgress) this.store.jobs.updateProgress(job.id, pendingProgress);
+      if (pendingProgress) {
+        this.store.jobs.updateProgress(job.id, pendingProgress);
+        observeTrainingProgress(pendingProgress);
+      }
       pendingProgress = null;
       lastWrite = Date.now();
     };
@@ -188,6 +193,7 @@ export class TrainingJobs {
     const done = new Promise<void>((resolve) => {
       worker.once('exit', () => {
         this.running.delete(job.id);
+        trainingJobEnded();
         try {
           if (this.closing) return; // left RUNNING on purpose: resumed at next start
           flush();

@@ -175,9 +175,7 @@ test('a Predict: server span, one queue wait per image, batch spans linked into 
   assert.deepEqual(leakedIdentifiers(everything(r.spans)), []);
 });
 
-test('a Predict trace has decode, preprocess and postprocess spans', {
-  todo: 'the Predict path (src/image decode, src/api front end) does not call traceDecode/tracePreprocess/tracePostprocess yet',
-}, async (t) => {
+test('a Predict trace has decode, preprocess and postprocess spans', async (t) => {
   const r = await predictOnce();
   if (typeof r === 'string') return t.skip(r);
   const names = r.spans.filter((s) => s.spanContext().traceId === r.traceId).map((s) => s.name);
