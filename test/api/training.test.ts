@@ -1,6 +1,5 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -14,8 +13,8 @@ import { ReportFormat } from '../../src/api/generated/cxr/v1/evaluation_service'
 import { loadConfig } from '../../src/config/load-config';
 import { openStore } from '../../src/store/store';
 import { readSafetensors } from '../../src/model/import/safetensors';
+import { serveProcess } from '../helpers/serve-process';
 
-const root = join(__dirname, '..', '..');
 
 async function importInit(c: ReturnType<typeof clients>, name: string): Promise<void> {
   await call(c.models.importModel.bind(c.models), {
@@ -106,24 +105,6 @@ test('CancelJob stops a running job; GetJob shows it CANCELLED', async () => {
     await svc.cleanup();
   }
 });
-
-/** `cxr serve` as a child process on its own data directory. */
-async function serveProcess(dataDir: string): Promise<{ proc: ChildProcess; address: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve'], {
-    env: { ...process.env, CXR_DATA_DIR: dataDir, CXR_GRPC_HOST: '127.0.0.1', CXR_GRPC_PORT: '0', CXR_METRICS_ENABLED: 'false', CXR_BOOTSTRAP_DEMO_MODEL: 'false', CXR_EXECUTION_PROVIDER: 'cpu', CXR_RUNTIME_WORKERS: '1', CXR_TRAINING_INTRA_OP_THREADS: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = buf.match(/"port":(\d+)[^\n]*cxr-vit serving/);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
-  return { proc, address: `127.0.0.1:${port}` };
-}
 
 test('SIGKILL mid-job, restart: the job resumes and ends with the weights of an uninterrupted run', async () => {
   const d = tempDir();
