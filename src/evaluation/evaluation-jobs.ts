@@ -1,7 +1,7 @@
 import { observeEvaluationProgress } from '../observability/job-metrics';
 import { CxrError, invalidArgument, notFound } from '../errors/cxr-error';
 import type { Logger } from '../observability/logger';
-import { TERMINAL_STATES, type JobKind, type JobProgressRecord, type JobRecord } from '../store/job-repository';
+import { type JobKind, type JobProgressRecord, type JobRecord } from '../store/job-repository';
 import type { OperatingPointRecord } from '../store/model-repository';
 import type { StoredPredictions } from '../store/prediction-repository';
 import type { Store } from '../store/store';
@@ -74,34 +74,11 @@ export class EvaluationJobs {
   }
 
   /** Current state at once, then every change (coalesced to the latest) until the job ends or `signal` aborts. */
-  async *watch(jobId: string, signal?: AbortSignal): AsyncIterable<EvaluationJobEvent> {
-    let latest: JobRecord | null = null;
-    let wake: (() => void) | null = null;
-    const onChange = (j: JobRecord) => {
-      if (j.id !== jobId) return;
-      latest = j;
-      wake?.();
-    };
-    const onAbort = () => wake?.();
-    // Subscribe before the first read so no change between the two is lost.
-    this.store.jobs.events.on('change', onChange);
-    signal?.addEventListener('abort', onAbort);
-    try {
-      let job = this.get(jobId);
-      yield { job, queuePosition: this.store.jobs.queuePosition(jobId) };
-      while (!TERMINAL_STATES.has(job.state) && !signal?.aborted) {
-        if (latest === null) await new Promise<void>((r) => (wake = r));
-        wake = null;
-        if (signal?.aborted || latest === null) continue;
-        job = latest;
-        latest = null;
-        yield { job, queuePosition: this.store.jobs.queuePosition(jobId) };
-      }
-    } finally {
-      this.store.jobs.events.off('change', onChange);
-      signal?.removeEventListener('abort', onAbort);
-    }
+  watch(jobId: string, signal?: AbortSignal): AsyncIterable<EvaluationJobEvent> {
+    this.get(jobId); // NOT_FOUND (or not of this kind) before any streaming starts
+    return this.store.jobs.watch(jobId, signal);
   }
+
 
   /** At server start: jobs a stopped server left RUNNING or QUEUED run again; stored predictions are reused. */
   resumeInterrupted(): JobRecord[] {

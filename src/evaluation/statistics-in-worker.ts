@@ -1,5 +1,5 @@
 import { CxrError } from '../errors/cxr-error';
-import { startWorker, workerPath } from '../image/worker-path';
+import { startWorker, workerPath } from '../util/worker-thread';
 import type { StatisticsOutcome, StatisticsTask } from './statistics-task';
 
 /**

@@ -1,3 +1,4 @@
+import { seededRandom } from '../util/seeded-random';
 import * as ort from 'onnxruntime-node';
 import { invalidArgument } from '../errors/cxr-error';
 import { gradients } from './autodiff';
@@ -111,14 +112,9 @@ export async function checkGradients(g: Graph, loss: string, wrt: readonly strin
 
 /** Deterministic pseudo-random values in [lo, hi) (mulberry32), for tests and fixtures. */
 export function seededUniform(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let t = seed >>> 0;
+  const u = seededRandom(seed);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    out[i] = lo + (hi - lo) * (((r ^ (r >>> 14)) >>> 0) / 4294967296);
-  }
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * u();
   return out;
 }
 

@@ -38,14 +38,4 @@ export function augment(chw: Float32Array, size: number, rng: () => number, opts
   return out;
 }
 
-/** mulberry32: a tiny, fast, well-mixed 32-bit PRNG; the same seed gives the same augmentations. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../util/seeded-random';

@@ -3,7 +3,7 @@ import { CxrError, invalidArgument } from '../errors/cxr-error';
 import type { DecodeJob, DecodeReply } from './decode-worker';
 import type { PreprocessPreset } from './presets';
 import { resolveLimits, type DecodeLimits, type MediaType } from './types';
-import { startWorker, workerPath } from './worker-path';
+import { startWorker, workerPath } from '../util/worker-thread';
 
 const MAX_START_FAILURES = 3;
 

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { CxrError } from '../errors/cxr-error';
-import { startWorker, workerPath } from '../image/worker-path';
+import { startWorker, workerPath } from '../util/worker-thread';
 import type { Logger } from '../observability/logger';
 import { validateThreadBudget, type ProviderChoice, type ProviderName } from './execution-provider';
 import type { RuntimeEvents } from './runtime-events';

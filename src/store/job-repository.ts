@@ -133,6 +133,39 @@ export class JobRepository {
     return this.announce(id);
   }
 
+  /**
+   * The job now, then every change until it ends or `signal` aborts, each with its queue position.
+   * Changes made while the consumer is busy are coalesced to the latest. Subscribes before the
+   * first read, so no change between the two is lost.
+   */
+  async *watch(jobId: string, signal?: AbortSignal): AsyncIterable<{ job: JobRecord; queuePosition: number }> {
+    let latest: JobRecord | null = null;
+    let wake: (() => void) | null = null;
+    const onChange = (j: JobRecord) => {
+      if (j.id !== jobId) return;
+      latest = j;
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    this.events.on('change', onChange);
+    signal?.addEventListener('abort', onAbort);
+    try {
+      let job = this.get(jobId);
+      yield { job, queuePosition: this.queuePosition(jobId) };
+      while (!TERMINAL_STATES.has(job.state) && !signal?.aborted) {
+        if (latest === null) await new Promise<void>((r) => (wake = r));
+        wake = null;
+        if (signal?.aborted || latest === null) continue;
+        job = latest;
+        latest = null;
+        yield { job, queuePosition: this.queuePosition(jobId) };
+      }
+    } finally {
+      this.events.off('change', onChange);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   private transition(id: string, state: JobState, times: { started_at?: string; ended_at?: string | null }): void {
     const job = this.get(id);
     if (TERMINAL_STATES.has(job.state)) {

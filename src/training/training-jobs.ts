@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { observeTrainingProgress, trainingJobStarted, trainingJobEnded } from '../observability/job-metrics';
 import { CxrError, notFound } from '../errors/cxr-error';
-import { startWorker, workerPath } from '../image/worker-path';
+import { startWorker, workerPath } from '../util/worker-thread';
 import { parameterShapes } from '../model/vit-description';
 import type { JobProgressRecord, JobRecord, JobState } from '../store/job-repository';
 import { TERMINAL_STATES } from '../store/job-repository';
@@ -82,33 +82,11 @@ export class TrainingJobs {
    * Current state, then every change until the job ends or `signal` aborts. Changes that
    * happen while the consumer is busy are coalesced to the latest.
    */
-  async *watch(jobId: string, signal?: AbortSignal): AsyncIterable<JobEvent> {
-    let job = this.get(jobId);
-    let latest: JobRecord | null = null;
-    let wake: (() => void) | null = null;
-    const onChange = (j: JobRecord) => {
-      if (j.id !== jobId) return;
-      latest = j;
-      wake?.();
-    };
-    const onAbort = () => wake?.();
-    this.store.jobs.events.on('change', onChange);
-    signal?.addEventListener('abort', onAbort);
-    try {
-      yield { job, queuePosition: this.store.jobs.queuePosition(jobId) };
-      while (!TERMINAL_STATES.has(job.state) && !signal?.aborted) {
-        if (latest === null) await new Promise<void>((r) => (wake = r));
-        wake = null;
-        if (signal?.aborted || latest === null) continue;
-        job = latest;
-        latest = null;
-        yield { job, queuePosition: this.store.jobs.queuePosition(jobId) };
-      }
-    } finally {
-      this.store.jobs.events.off('change', onChange);
-      signal?.removeEventListener('abort', onAbort);
-    }
+  watch(jobId: string, signal?: AbortSignal): AsyncIterable<JobEvent> {
+    this.get(jobId); // NOT_FOUND (or not of this kind) before any streaming starts
+    return this.store.jobs.watch(jobId, signal);
   }
+
 
   /**
    * Cancels a job: a queued one at once, a running one within one step (its last checkpoint is

@@ -16,17 +16,10 @@ import { Tensor } from './tensor';
 
 export type HeadInit = 'trunc-normal' | 'torch-default';
 
-/** mulberry32: small, fast, good enough for weight init; not for anything security related. */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one seeded generator (mulberry32), under the name the importer's callers use. */
+import { seededRandom as seededUniform } from '../../util/seeded-random';
+
+export { seededUniform };
 
 function normal(u: () => number): number {
   // Box-Muller; 1-u keeps the log argument in (0, 1]

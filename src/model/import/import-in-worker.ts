@@ -2,7 +2,7 @@ import type { Store } from '../../store/store';
 import type { ModelVersionRecord, ModelVersionSpec } from '../../store/model-repository';
 import { rmSync } from 'node:fs';
 import { CxrError } from '../../errors/cxr-error';
-import { startWorker, workerPath } from '../../image/worker-path';
+import { startWorker, workerPath } from '../../util/worker-thread';
 import type { ImportModelRequest } from './import-model';
 
 /**

@@ -32,44 +32,13 @@ export function tensor(shape: number[], data: Float32Array, sourceDtype = 'F32')
   return { shape, data, sourceDtype };
 }
 
-// IEEE half -> float. Written out (instead of a lookup table) because it runs once per weight at import.
-export function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
+// IEEE half conversions live with the graph's dtypes; the importer uses the same code.
+import { float16BitsToNumber as f16ToF32, float32ToFloat16Bits as f32ToF16 } from '../../graph/dtype';
+
+export { f16ToF32, f32ToF16 };
 
 const f32buf = new Float32Array(1);
 const u32buf = new Uint32Array(f32buf.buffer);
-
-/** float -> IEEE half, round to nearest even (as torch's .half()). */
-export function f32ToF16(v: number): number {
-  f32buf[0] = v;
-  const x = u32buf[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  return sign | half;
-}
 
 export function bf16ToF32(b: number): number {
   u32buf[0] = b << 16;

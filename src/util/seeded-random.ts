@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a tiny, fast, well-mixed 32-bit PRNG. One generator for everything seeded in the
+ * project (augmentation, batch order, head initialisation, test data), so "same seed, same
+ * result" holds across modules. Not for anything security related.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
