@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CxrError } from '../errors/cxr-error';
 
 /** What the configuration asks for (runtime.executionProvider). */
@@ -30,5 +32,19 @@ export function validateThreadBudget(b: ThreadBudget): void {
       `runtime.workers (${b.workers}) x runtime.intraOpThreads (${b.intraOpThreads}) = ${b.workers * b.intraOpThreads} exceeds the ${cores} cores of this machine; lower one of them (e.g. CXR_RUNTIME_WORKERS=${Math.max(1, Math.floor(cores / b.intraOpThreads))})`,
       { violations: [{ field: 'runtime.workers', description: `workers x intraOpThreads must be <= ${cores}` }] },
     );
+  }
+}
+
+/**
+ * Whether onnxruntime-node has its CUDA provider library beside its binding (GPU installs put
+ * libonnxruntime_providers_cuda.so there). Without it, 'auto' goes straight to CPU, still
+ * reporting the fallback, instead of making ONNX Runtime fail a load to find out.
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const binding = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(join(binding, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
   }
 }

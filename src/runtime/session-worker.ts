@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { CxrError } from '../errors/cxr-error';
-import type { ProviderChoice, ProviderName } from './execution-provider';
+import { cudaProviderInstalled, type ProviderChoice, type ProviderName } from './execution-provider';
 
 /**
  * One inference worker thread: holds one ONNX Runtime session per loaded model version and runs
@@ -59,11 +59,15 @@ async function load(m: LoadMessage): Promise<WorkerReply> {
   const bytes = readFileSync(m.graphPath);
   let provider: ProviderName = m.provider === 'cpu' ? 'cpu' : 'cuda';
   let fallbackReason: string | undefined;
+  if (m.provider === 'auto' && !cudaProviderInstalled()) {
+    provider = 'cpu';
+    fallbackReason = 'the ONNX Runtime CUDA provider library (libonnxruntime_providers_cuda.so) is not installed';
+  }
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, sessionOptions(m, provider));
   } catch (err) {
-    if (m.provider !== 'auto') throw err;
+    if (m.provider !== 'auto' || provider === 'cpu') throw err;
     // 'auto' falls back, but the caller logs it loudly: a CPU-served GPU deployment is a 10x slowdown.
     fallbackReason = err instanceof Error ? err.message : String(err);
     provider = 'cpu';
