@@ -80,6 +80,8 @@ export interface RuntimeEngineOptions {
   metrics?: boolean;
   /** Defaults to os.availableParallelism(). */
   cores?: number;
+  /** Serve fp16 graphs on CUDA when a version has one (default true). */
+  fp16OnGpu?: boolean;
   /** Tests only: lets `injectWorkerFault` through. */
   allowFaultInjection?: boolean;
 }
@@ -105,7 +107,7 @@ export class RuntimeInferenceEngine implements InferenceEngine {
     });
     this.models = new ModelManager({
       store: opts.store, pool: this.pool, batching: opts.batching, logger: opts.logger, events: this.events,
-      providerChoice: opts.executionProvider,
+      providerChoice: opts.executionProvider, fp16OnGpu: opts.fp16OnGpu,
     });
     this.pipeline = opts.pipeline;
     this.ownsPipeline = !opts.pipeline;
@@ -282,6 +284,7 @@ export function createInferenceEngine(args: { config: Config; store: Store; logg
     intraOpThreads: c['runtime.intraOpThreads'],
     executionProvider: c['runtime.executionProvider'] as ProviderChoice,
     cudaDeviceId: c['runtime.cudaDeviceId'],
+    fp16OnGpu: c['runtime.fp16OnGpu'],
     batching: { maxBatchSize: c['batching.maxBatchSize'], maxQueueDelayMs: c['batching.maxQueueDelayMs'], maxQueueSize: c['batching.maxQueueSize'] },
     pipeline: args.pipeline,
     decodeWorkers: c['image.decodeWorkers'],

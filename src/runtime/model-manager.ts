@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger';
 import type { ModelRecord, ModelVersionRecord } from '../store/model-repository';
 import type { Store } from '../store/store';
 import { DynamicBatcher, type BatchExecutor } from './dynamic-batcher';
-import type { ProviderName } from './execution-provider';
+import { cudaProviderInstalled, type ProviderName } from './execution-provider';
 import { ModelStatisticsRecorder } from './model-statistics';
 import type { RuntimeEvents } from './runtime-events';
 import type { TensorInfo } from './session-worker';
@@ -56,6 +56,8 @@ export interface ModelManagerOptions {
   servingCacheMs?: number;
   /** Asked for 'auto' mode only to word the fallback log line. */
   providerChoice?: string;
+  /** Serve a version's fp16 graph on CUDA when it has one (default true). */
+  fp16OnGpu?: boolean;
 }
 
 const versionId = (name: string, version: number): string => `${name}:${version}`;
@@ -211,6 +213,13 @@ export class ModelManager {
     await Promise.all(entries.map((e) => this.retire(e)));
   }
 
+  /** The fp16 graph when the version has one and sessions will run on CUDA (fp16 on CPU is slower). */
+  private graphFile(record: ModelVersionRecord): string {
+    const choice = this.opts.providerChoice ?? 'auto';
+    const onGpu = choice === 'cuda' || (choice === 'auto' && cudaProviderInstalled());
+    return onGpu && this.opts.fp16OnGpu !== false && record.files.graphFp16 ? record.files.graphFp16 : record.files.graph;
+  }
+
   private async create(record: ModelVersionRecord): Promise<LoadedVersion> {
     if (record.state !== 'READY') throw failedPrecondition(`model ${record.modelName} version ${record.version} is ${record.state}, not READY`);
     const { pool, batching, logger, events } = this.opts;
@@ -219,7 +228,7 @@ export class ModelManager {
     const t0 = performance.now();
     let info;
     try {
-      info = await pool.load(key, { graphPath: join(record.dir, record.files.graph), warmupShape: [batching.maxBatchSize, 3, S, S] });
+      info = await pool.load(key, { graphPath: join(record.dir, this.graphFile(record)), warmupShape: [batching.maxBatchSize, 3, S, S] });
     } catch (err) {
       const e = CxrError.from(err);
       logger?.error({ model: record.modelName, version: record.version, err: e.message }, 'model version failed to load; the serving version is unchanged');

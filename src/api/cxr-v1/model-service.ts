@@ -11,6 +11,7 @@ import { resolvePreset } from '../../image/presets';
 import { VIT_PRESETS, type VitPresetName } from '../../model/vit-description';
 import type { ImportModelRequest as ImporterRequest } from '../../model/import/import-model';
 import { importRoot } from '../../config/paths';
+import { cudaProviderInstalled } from '../../runtime/execution-provider';
 
 export { ModelServiceService };
 
@@ -73,6 +74,12 @@ function parseVersion(v: string): number {
   return n;
 }
 
+/** Whether versions will be served on CUDA with fp16 graphs, so imports should build one. */
+function servesOnGpu(config: ServiceContext['config']): boolean {
+  const p = config['runtime.executionProvider'];
+  return config['runtime.fp16OnGpu'] && (p === 'cuda' || (p === 'auto' && cudaProviderInstalled()));
+}
+
 const INTERPOLATIONS = new Set<string>(['dinov2-hub', 'hf', 'timm']);
 
 /** ImportModelRequest (protobuf) -> the importer's request; client paths stay inside the import root. */
@@ -113,5 +120,6 @@ function toImportRequest(ctx: ServiceContext, req: ImportModelRequest): Importer
     architecture, imageSize: req.imageSize || undefined, keepHead: req.keepHead,
     posEmbedInterpolation: (req.interpolation || undefined) as ImporterRequest['posEmbedInterpolation'],
     seed: req.seed, initKind, serve: req.serve, maxDownloadBytes: ctx.config['hub.maxDownloadBytes'],
+    fp16Graph: servesOnGpu(ctx.config),
   };
 }
