@@ -29,38 +29,50 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cxr-gpu-'));
   const store = openStore(dir);
   const desc = vitPreset('vit-b16-in21k', 21);
-  const graph = buildInferenceModel(desc, initialWeights(desc, 0), { attention: 'fused' });
-  const staging = store.createStagingDir('gpu');
-  writeFileSync(join(staging, 'model.onnx'), graph);
-  store.models.registerVersion({
-    modelName: 'vit-b16', stagingDir: staging, serve: true,
-    spec: {
-      labels: Array.from({ length: 21 }, (_, i) => `L${i}`), preprocessing: 'study-2024', imageSize: 224, architecture: desc as unknown as Record<string, unknown>,
-      architectureSummary: 'ViT-B/16', operatingPoints: [], usableAsInit: false, files: { graph: 'model.onnx' },
-      provenance: { initKind: 'random', source: 'bench', sha256: '', checkpointFormat: 'none', posEmbedInterpolation: 'none', headKept: true },
-    },
-  });
+  const weights = initialWeights(desc, 0);
+  const graph = buildInferenceModel(desc, weights, { attention: 'fused' });
+  // Version 1: fp32 graph only. Version 2: also an fp16 graph, which the runtime serves on CUDA.
+  for (const fp16 of [false, true]) {
+    const staging = store.createStagingDir('gpu');
+    writeFileSync(join(staging, 'model.onnx'), graph);
+    if (fp16) writeFileSync(join(staging, 'model.fp16.onnx'), buildInferenceModel(desc, weights, { attention: 'fused', dtype: 'float16' }));
+    store.models.registerVersion({
+      modelName: 'vit-b16', stagingDir: staging, serve: true,
+      spec: {
+        labels: Array.from({ length: 21 }, (_, i) => `L${i}`), preprocessing: 'study-2024', imageSize: 224, architecture: desc as unknown as Record<string, unknown>,
+        architectureSummary: 'ViT-B/16', operatingPoints: [], usableAsInit: false, files: { graph: 'model.onnx', ...(fp16 ? { graphFp16: 'model.fp16.onnx' } : {}) },
+        provenance: { initKind: 'random', source: 'bench', sha256: '', checkpointFormat: 'none', posEmbedInterpolation: 'none', headKept: true },
+      },
+    });
+  }
   const engine = new RuntimeInferenceEngine({
     store, workers: 2, intraOpThreads: 1, executionProvider: 'auto', cudaDeviceId: 0,
     batching: { maxBatchSize: 32, maxQueueDelayMs: 2, maxQueueSize: 4096 },
   });
-  await engine.models.load('vit-b16', 1);
-  console.log(`runtime reports provider: ${engine.executionProviderOf('vit-b16', 1)} (requested auto)`);
-  const image = new Float32Array(3 * 224 * 224).fill(0.5);
-  for (const c of levels) {
-    const lat: number[] = [];
-    const end = performance.now() + seconds * 1000;
-    await Promise.all(Array.from({ length: c }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await engine.inferTensor('vit-b16', 1, image, 1);
-        lat.push(performance.now() - t);
-      }
-    }));
-    console.log(`engine closed loop c=${c}: ${(lat.length / seconds).toFixed(1)} img/s, p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms`);
+  const image = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.37));
+  const probs: Float32Array[] = [];
+  for (const version of [1, 2]) {
+    await engine.models.load('vit-b16', version);
+    console.log(`version ${version} (${version === 2 ? 'fp16 graph available' : 'fp32 only'}): runtime reports provider ${engine.executionProviderOf('vit-b16', version)} (requested auto)`);
+    probs.push((await engine.inferTensor('vit-b16', version, image, 1)).probabilities);
+    for (const c of levels) {
+      const lat: number[] = [];
+      const end = performance.now() + seconds * 1000;
+      await Promise.all(Array.from({ length: c }, async () => {
+        while (performance.now() < end) {
+          const t = performance.now();
+          await engine.inferTensor('vit-b16', version, image, 1);
+          lat.push(performance.now() - t);
+        }
+      }));
+      console.log(`  engine closed loop c=${c}: ${(lat.length / seconds).toFixed(1)} img/s, p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms`);
+    }
+    const s = engine.statistics('vit-b16', version)[0]!;
+    console.log(`  batches: ${s.executionCount} executions for ${s.inferenceCount} images (mean batch ${(s.inferenceCount / s.executionCount).toFixed(1)})`);
   }
-  const s = engine.statistics('vit-b16', 1)[0]!;
-  console.log(`engine batches: ${s.executionCount} executions for ${s.inferenceCount} images (mean batch ${(s.inferenceCount / s.executionCount).toFixed(1)})`);
+  let d = 0;
+  for (let i = 0; i < probs[0]!.length; i++) d = Math.max(d, Math.abs(probs[0]![i]! - probs[1]![i]!));
+  console.log(`max |p_fp16 - p_fp32| over ${probs[0]!.length} probabilities: ${d.toExponential(2)}`);
   await engine.close();
   const raw = await ort.InferenceSession.create(graph, { executionProviders: [{ name: 'cuda', deviceId: 0 }] });
   const x = new ort.Tensor('float32', new Float32Array(32 * 3 * 224 * 224).fill(0.5), [32, 3, 224, 224]);
