@@ -11,7 +11,7 @@ import { toServiceError, statusName } from './grpc-status';
  * stay free of bookkeeping. `end` receives the final status name ("OK", "INVALID_ARGUMENT", ...).
  */
 export interface CallObserver {
-  start(service: string, method: string): { end(code: string, modelName?: string): void };
+  start(service: string, method: string): { end(code: string, modelName?: string, modelVersion?: string): void };
 }
 
 export interface AdapterDeps {
@@ -22,6 +22,8 @@ export interface AdapterDeps {
 /** Per-call facts a handler reports back (the model it served, for the request metric). */
 export interface CallNotes {
   modelName?: string;
+  /** The version that answered, when the call was served by one model version. */
+  modelVersion?: string;
 }
 
 function logFailure(deps: AdapterDeps, service: string, method: string, err: ReturnType<typeof toServiceError>): void {
@@ -44,11 +46,11 @@ export function unary<Req, Res>(
     Promise.resolve()
       .then(() => fn(call.request, call, notes))
       .then(
-        (res) => { span?.end('OK', notes.modelName); callback(null, res); },
+        (res) => { span?.end('OK', notes.modelName, notes.modelVersion); callback(null, res); },
         (err: unknown) => {
           const se = toServiceError(err);
           logFailure(deps, service, method, se);
-          span?.end(statusName(se.code), notes.modelName);
+          span?.end(statusName(se.code), notes.modelName, notes.modelVersion);
           callback(se);
         },
       );
@@ -71,11 +73,11 @@ export function serverStream<Req, Res>(
     const span = deps.observer?.start(service, method);
     const notes: CallNotes = {};
     fn(call.request, call, notes).then(
-      () => { span?.end('OK', notes.modelName); call.end(); },
+      () => { span?.end('OK', notes.modelName, notes.modelVersion); call.end(); },
       (err: unknown) => {
         const se = toServiceError(err);
         logFailure(deps, service, method, se);
-        span?.end(statusName(se.code), notes.modelName);
+        span?.end(statusName(se.code), notes.modelName, notes.modelVersion);
         failStream(call, se);
       },
     );
@@ -90,11 +92,11 @@ export function bidiStream<Req, Res>(
     const span = deps.observer?.start(service, method);
     const notes: CallNotes = {};
     fn(call, notes).then(
-      () => { span?.end('OK', notes.modelName); call.end(); },
+      () => { span?.end('OK', notes.modelName, notes.modelVersion); call.end(); },
       (err: unknown) => {
         const se = toServiceError(err);
         logFailure(deps, service, method, se);
-        span?.end(statusName(se.code), notes.modelName);
+        span?.end(statusName(se.code), notes.modelName, notes.modelVersion);
         failStream(call, se);
       },
     );

@@ -1,6 +1,6 @@
 import type { CallObserver } from '../api/call-adapters';
 import { requestsTotal, requestSeconds, inflightRequests } from './metrics';
-import { rpcLabel, modelLabel, codeLabel } from './labels';
+import { rpcLabel, modelLabel, codeLabel, versionLabel } from './labels';
 
 export interface CallMetricsOptions {
   /**
@@ -13,7 +13,7 @@ export interface CallMetricsOptions {
 }
 
 /**
- * The CallObserver the gRPC adapters call for every RPC: counts it by rpc, model and status code,
+ * The CallObserver the gRPC adapters call for every RPC: counts it by rpc, model, version and status code,
  * times it, and tracks it as in flight. `end` is idempotent so a call is counted once.
  */
 export function createCallMetrics(opts: CallMetricsOptions = {}): CallObserver {
@@ -32,12 +32,12 @@ export function createCallMetrics(opts: CallMetricsOptions = {}): CallObserver {
       inflightRequests.inc({ rpc });
       let ended = false;
       return {
-        end(code: string, modelName?: string) {
+        end(code: string, modelName?: string, modelVersion?: string) {
           if (ended) return;
           ended = true;
           const model = modelOf(modelName);
           inflightRequests.dec({ rpc });
-          requestsTotal.inc({ rpc, model, code: codeLabel(code) });
+          requestsTotal.inc({ rpc, model, version: model ? versionLabel(modelVersion ?? '') : '', code: codeLabel(code) });
           requestSeconds.observe({ rpc, model }, Number(process.hrtime.bigint() - started) / 1e9);
         },
       };

@@ -28,8 +28,8 @@ export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export const requestsTotal = new Counter({
   name: 'cxr_requests_total',
-  help: 'gRPC calls finished, by rpc (service/method), model served ("" when none) and status code name.',
-  labelNames: ['rpc', 'model', 'code'] as const,
+  help: 'gRPC calls finished, by rpc (service/method), model and version served ("" when none) and status code name.',
+  labelNames: ['rpc', 'model', 'version', 'code'] as const,
   registers: [registry],
 });
 

@@ -33,21 +33,21 @@ async function sample(name: string, labels: Record<string, string>): Promise<num
   return hit?.value;
 }
 
-test('the call observer counts by rpc, registered model and code; unknown model names are dropped', async () => {
+test('the call observer counts by rpc, registered model, version and code; unknown model names are dropped', async () => {
   requestsTotal.reset();
   const known = new Set(['cxr-demo']);
   const obs = createCallMetrics({ isKnownModel: (n) => known.has(n) });
   const a = obs.start('cxr.v1.InferenceService', 'Predict');
   assert.equal(await sample('cxr_inflight_requests', { rpc: 'cxr.v1.InferenceService/Predict' }), 1);
-  a.end('OK', 'cxr-demo');
-  a.end('INTERNAL', 'cxr-demo'); // a second end (a late cancel) must not count twice
-  obs.start('cxr.v1.InferenceService', 'Predict').end('NOT_FOUND', 'Doe^Jane^Quincy');
+  a.end('OK', 'cxr-demo', '3');
+  a.end('INTERNAL', 'cxr-demo', '3'); // a second end (a late cancel) must not count twice
+  obs.start('cxr.v1.InferenceService', 'Predict').end('NOT_FOUND', 'Doe^Jane^Quincy', '7');
   obs.start('cxr.v1.InferenceService', 'Predict').end('NOT_A_CODE');
   assert.equal(await sample('cxr_inflight_requests', { rpc: 'cxr.v1.InferenceService/Predict' }), 0);
-  assert.equal(await sample('cxr_requests_total', { rpc: 'cxr.v1.InferenceService/Predict', model: 'cxr-demo', code: 'OK' }), 1);
-  assert.equal(await sample('cxr_requests_total', { rpc: 'cxr.v1.InferenceService/Predict', model: 'cxr-demo', code: 'INTERNAL' }), undefined);
-  assert.equal(await sample('cxr_requests_total', { rpc: 'cxr.v1.InferenceService/Predict', model: '', code: 'NOT_FOUND' }), 1);
-  assert.equal(await sample('cxr_requests_total', { rpc: 'cxr.v1.InferenceService/Predict', model: '', code: 'UNKNOWN' }), 1);
+  assert.equal(await sample('cxr_requests_total', { rpc: 'cxr.v1.InferenceService/Predict', model: 'cxr-demo', version: '3', code: 'OK' }), 1);
+  assert.equal(await sample('cxr_requests_total', { rpc: 'cxr.v1.InferenceService/Predict', model: 'cxr-demo', version: '3', code: 'INTERNAL' }), undefined);
+  assert.equal(await sample('cxr_requests_total', { rpc: 'cxr.v1.InferenceService/Predict', model: '', version: '', code: 'NOT_FOUND' }), 1);
+  assert.equal(await sample('cxr_requests_total', { rpc: 'cxr.v1.InferenceService/Predict', model: '', version: '', code: 'UNKNOWN' }), 1);
   assert.doesNotMatch(await registry.metrics(), /Doe|Jane/);
   inflightRequests.reset();
 });

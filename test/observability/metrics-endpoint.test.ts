@@ -28,12 +28,12 @@ function valueOf(text: string, series: string): number | undefined {
 }
 
 test('/metrics counts RPCs by rpc and code, and exposes every documented family', async () => {
-  const before = valueOf(await scrape(svc.metricsPort), 'cxr_requests_total{rpc="cxr.v1.ModelService/ListModels",model="",code="OK"}') ?? 0;
+  const before = valueOf(await scrape(svc.metricsPort), 'cxr_requests_total{rpc="cxr.v1.ModelService/ListModels",model="",version="",code="OK"}') ?? 0;
   for (let i = 0; i < 3; i++) await call(c.models.listModels.bind(c.models), {});
   await assert.rejects(call(c.models.getModel.bind(c.models), { name: 'no-such-model' }), { code: grpc.status.NOT_FOUND });
   const text = await scrape(svc.metricsPort);
-  assert.equal(valueOf(text, 'cxr_requests_total{rpc="cxr.v1.ModelService/ListModels",model="",code="OK"}'), before + 3);
-  assert.equal(valueOf(text, 'cxr_requests_total{rpc="cxr.v1.ModelService/GetModel",model="",code="NOT_FOUND"}'), 1);
+  assert.equal(valueOf(text, 'cxr_requests_total{rpc="cxr.v1.ModelService/ListModels",model="",version="",code="OK"}'), before + 3);
+  assert.equal(valueOf(text, 'cxr_requests_total{rpc="cxr.v1.ModelService/GetModel",model="",version="",code="NOT_FOUND"}'), 1);
   assert.equal(valueOf(text, 'cxr_request_duration_seconds_count{rpc="cxr.v1.ModelService/ListModels",model=""}'), before + 3);
   assert.equal(valueOf(text, 'cxr_inflight_requests{rpc="cxr.v1.ModelService/ListModels"}'), 0);
   for (const family of [

@@ -53,6 +53,7 @@ export function inferenceService(ctx: ServiceContext): InferenceServiceServer {
       try {
         const deadline = callDeadline(call);
         const preds = await Promise.all(req.images.map((img, i) => predictOne(e, req.modelName, req.modelVersion, img, `images[${i}]`, deadline, signal)));
+        notes.modelVersion = String(preds[0]!.modelVersion);
         return {
           modelName: preds[0]!.modelName,
           modelVersion: String(preds[0]!.modelVersion),

@@ -171,7 +171,9 @@ export function kserveInferenceService(ctx: ServiceContext, version: string): GR
       notes.modelName = req.modelName;
       const { signal, dispose } = abortOnCancel(call);
       try {
-        return await infer(req, callDeadline(call), signal);
+        const res = await infer(req, callDeadline(call), signal);
+        notes.modelVersion = res.modelVersion;
+        return res;
       } finally {
         dispose();
       }
