@@ -72,4 +72,5 @@ test('no metric label carries patient data, whatever a client sends', async () =
   assert.deepEqual(leakedIdentifiers(text), []);
   const predicts = text.split('\n').filter((l) => l.startsWith('cxr_requests_total{rpc="cxr.v1.InferenceService/Predict"'));
   assert.ok(predicts.length > 0, 'Predict calls were counted');
+  assert.ok(predicts.some((l) => l.includes('model="cxr-demo",version="1",code="OK"')), `the served version is a label (${predicts.join(' | ')})`);
 });
