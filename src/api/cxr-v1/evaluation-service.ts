@@ -8,7 +8,7 @@ import { CxrError, invalidArgument, unimplemented } from '../../errors/cxr-error
 import type { EvaluationJobsApi } from '../capabilities';
 import type { DatasetSpec, ModelSelector, StatisticsSpec } from '../../evaluation/evaluation-spec';
 import { jobToProto } from './convert';
-import { toServiceError } from '../grpc-status';
+import { abortOnCancel } from '../call-context';
 
 export { EvaluationServiceService };
 
@@ -42,23 +42,17 @@ export function evaluationService(ctx: ServiceContext): EvaluationServiceServer 
     }),
 
     watchEvaluation: serverStream(ctx, S, 'WatchEvaluation', async (req, call) => {
-      const abort = new AbortController();
-      const onCancel = () => abort.abort();
-      call.on('cancelled', onCancel);
+      if (!req.jobId) throw invalidArgument('job_id is required', [{ field: 'job_id', description: 'the id Evaluate or Compare returned' }]);
+      const api = jobs();
+      api.get(req.jobId); // NOT_FOUND before anything is streamed
+      const { signal, dispose } = abortOnCancel(call);
       try {
-        if (!req.jobId) throw invalidArgument('job_id is required', [{ field: 'job_id', description: 'the id Evaluate or Compare returned' }]);
-        const api = jobs();
-        api.get(req.jobId); // NOT_FOUND before anything is streamed
-        for await (const ev of api.watch(req.jobId, abort.signal)) {
-          if (abort.signal.aborted) break;
+        for await (const ev of api.watch(req.jobId, signal)) {
+          if (signal.aborted) break;
           call.write({ job: jobToProto(ev.job, ev.queuePosition) });
         }
-      } catch (err) {
-        // The status goes out through the stream's 'error' path: in grpc-js 1.14 a destroyed
-        // server stream never sends its status, so the client would wait until its deadline.
-        if (!abort.signal.aborted) call.emit('error', toServiceError(err));
       } finally {
-        call.off('cancelled', onCancel);
+        dispose();
       }
     }),
 
