@@ -4,15 +4,10 @@ import type {
 } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from '../observability/logger';
+import type { CallObserver } from '../observability/call-metrics';
 import { toServiceError, statusName } from './grpc-status';
 
-/**
- * Observes every call at the boundary: the metrics and tracing layers plug in here, so handlers
- * stay free of bookkeeping. `end` receives the final status name ("OK", "INVALID_ARGUMENT", ...).
- */
-export interface CallObserver {
-  start(service: string, method: string): { end(code: string, modelName?: string, modelVersion?: string): void };
-}
+export type { CallObserver };
 
 export interface AdapterDeps {
   logger: Logger;

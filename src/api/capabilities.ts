@@ -10,26 +10,7 @@ export interface ModelImporter {
   importModel(req: ImportModelRequest, signal?: AbortSignal): Promise<ModelVersionRecord>;
 }
 
-export type MediaTypeName = 'auto' | 'dicom' | 'png' | 'jpeg' | 'tensor';
-
-export interface ImageRequest {
-  data: Uint8Array;
-  mediaType: MediaTypeName;
-}
-
-export interface LabelDecision {
-  label: string;
-  probability: number;
-  positive?: boolean;
-  threshold?: number;
-}
-
-export interface ImagePrediction {
-  modelName: string;
-  modelVersion: number;
-  scores: LabelDecision[];
-  timing: { decodeMs: number; preprocessMs: number; queueMs: number; computeMs: number; totalMs: number; batchSize: number };
-}
+export type { MediaTypeName, ImageRequest, LabelDecision, ImagePrediction } from '../runtime/prediction';
 
 /** The runtime as the front ends use it (src/runtime/inference-engine.ts implements it). */
 export type InferenceEngine = Pick<

@@ -17,7 +17,7 @@ export interface ServiceContext {
   capabilities: Capabilities;
 }
 
-// Capabilities are filled in by later layers; typed loosely here so src/api depends on nothing above it.
+/** The layers behind the front ends, composed by src/cli/serve.ts (tests may inject stand-ins). */
 export interface Capabilities {
   importer?: import('./capabilities').ModelImporter;
   inference?: import('./capabilities').InferenceEngine;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ImagePrediction, ImageRequest } from '../api/capabilities';
+import type { ImagePrediction, ImageRequest } from '../runtime/prediction';
 import { CxrError } from '../errors/cxr-error';
 import type { ManifestRow } from '../dataset/manifest';
 import type { StoredPredictions } from '../store/prediction-repository';

@@ -1,6 +1,13 @@
-import type { CallObserver } from '../api/call-adapters';
 import { requestsTotal, requestSeconds, inflightRequests } from './metrics';
 import { rpcLabel, modelLabel, codeLabel, versionLabel } from './labels';
+
+/**
+ * Observes every call at the boundary: the metrics and tracing layers plug in here, so handlers
+ * stay free of bookkeeping. `end` receives the final status name ("OK", "INVALID_ARGUMENT", ...).
+ */
+export interface CallObserver {
+  start(service: string, method: string): { end(code: string, modelName?: string, modelVersion?: string): void };
+}
 
 export interface CallMetricsOptions {
   /**

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ImagePrediction, ImageRequest, InferenceEngine, LabelDecision } from '../api/capabilities';
+import type { ImagePrediction, ImageRequest, LabelDecision } from './prediction';
 import type { Config } from '../config/settings';
 import { CxrError, invalidArgument } from '../errors/cxr-error';
 import { ImagePipeline } from '../image/image-pipeline';
@@ -90,7 +90,7 @@ export interface RuntimeEngineOptions {
  * The inference runtime behind every front end: decode -> preprocess -> dynamic batcher ->
  * ONNX Runtime worker -> sigmoid -> labelled probabilities and decisions. Protobuf-free.
  */
-export class RuntimeInferenceEngine implements InferenceEngine {
+export class RuntimeInferenceEngine {
   readonly events = new RuntimeEvents();
   readonly models: ModelManager;
   private readonly pool: WorkerPool;

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import type { ImagePrediction } from '../../src/api/capabilities';
+import type { ImagePrediction } from '../../src/runtime/prediction';
 import { decodeRadiograph } from '../../src/image/decode';
 import { preprocess } from '../../src/image/preprocess';
 import { resolvePreset } from '../../src/image/presets';
