@@ -240,10 +240,14 @@ export class ModelManager {
       throw failedPrecondition(`model ${record.modelName} version ${record.version} outputs ${outDim} logits but has ${record.labels.length} labels`);
     }
     if (info.fallbackReason) {
-      logger?.error(
-        { model: record.modelName, version: record.version, requested: this.opts.providerChoice ?? 'auto', reason: info.fallbackReason },
-        'CUDA EXECUTION PROVIDER FAILED TO LOAD: SERVING ON CPU (set runtime.executionProvider=cpu to silence, or fix the CUDA install)',
-      );
+      const fields = { model: record.modelName, version: record.version, requested: this.opts.providerChoice ?? 'auto', reason: info.fallbackReason };
+      if (cudaProviderInstalled()) {
+        // CUDA is installed and still failed: a GPU deployment serving on CPU is a 10x slowdown.
+        logger?.error(fields, 'CUDA EXECUTION PROVIDER FAILED TO LOAD: SERVING ON CPU (set runtime.executionProvider=cpu to silence, or fix the CUDA install)');
+      } else {
+        // No CUDA provider on this machine at all: CPU is what 'auto' means here; say so once per load.
+        logger?.warn(fields, 'no CUDA provider installed: serving on CPU (runtime.executionProvider=auto)');
+      }
       events?.emit('provider-fallback', { model: record.modelName, version: record.version, reason: info.fallbackReason });
     }
     const id = versionId(record.modelName, record.version);

@@ -26,7 +26,7 @@ test('workers x intra-op threads may not exceed the cores', () => {
   }
 });
 
-test('auto falls back to CPU loudly (error log + event) and reports the provider in use; cuda alone fails the load', { skip: hasCuda ? 'CUDA provider library present: fallback not testable here' : false }, async () => {
+test('auto without a CUDA provider serves on CPU, says so (warn log + event) and reports the provider in use; cuda alone fails the load', { skip: hasCuda ? 'CUDA provider library present: fallback not testable here' : false }, async () => {
   const { store, cleanup } = tempStore();
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk, _e, cb) => { lines.push(String(chunk)); cb(); } });
@@ -39,8 +39,9 @@ test('auto falls back to CPU loudly (error log + event) and reports the provider
     assert.equal(r.modelVersion, 1);
     assert.equal(auto.executionProviderOf('gpu', 1), 'cpu');
     assert.deepEqual(fallbacks, ['gpu']);
-    const loud = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).find((l) => /CUDA/.test(l.msg));
-    assert.equal(loud?.level, 'error');
+    // An installed CUDA provider that fails to load logs at error; none installed at all is a warning.
+    const said = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).find((l) => /CUDA/.test(l.msg));
+    assert.equal(said?.level, 'warn');
   } finally {
     await auto.close();
   }
