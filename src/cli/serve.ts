@@ -20,6 +20,8 @@ export interface Service {
   logger: Logger;
   store: Store;
   grpc: RunningServer;
+  /** Resolves once the serving versions are loaded (the server reports ready from then on). */
+  warm: Promise<void>;
   /** The /metrics endpoint; null when metrics.enabled is false. */
   metrics: MetricsServer | null;
   /** Drains in-flight calls (up to the grace period), then releases everything. */
@@ -61,15 +63,24 @@ export async function startService(opts: {
   };
   const observer = createCallMetrics({ isKnownModel: registryLookup(store.models) });
   const metrics = config['metrics.enabled'] ? await startMetricsServer(config) : null;
-  let ready = true;
+  // Ready once the serving versions are loaded and warmed up; false again when shutdown starts.
+  let ready = false;
+  let stopped: Promise<void> | null = null;
   const grpc = await startServer({ config, logger, store, capabilities, observer, ready: () => ready }, readPackageVersion());
   logger.info({ port: grpc.port, dataDir: store.dataDir }, 'cxr-vit serving');
   const resumed = [...training.resumeInterrupted(), ...(evaluation?.resumeInterrupted() ?? [])];
   if (resumed.length) logger.info({ jobs: resumed.length }, 'resuming interrupted jobs');
-  // Warm the serving versions in the background: requests for a version still loading wait for it.
-  void inference.loadServingVersions();
+  // Warm the serving versions in the background: requests for a version still loading wait for it,
+  // and the inference services report NOT_SERVING (health, KServe ServerReady) until it is done.
+  const inferenceServices = ['cxr.v1.InferenceService', 'inference.GRPCInferenceService'];
+  for (const s of inferenceServices) grpc.health.setStatus(s, 'NOT_SERVING');
+  const warm = inference.loadServingVersions().then(() => {
+    if (stopped) return;
+    ready = true;
+    for (const s of inferenceServices) grpc.health.setStatus(s, 'SERVING');
+    logger.info('serving versions loaded: ready');
+  });
 
-  let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       ready = false;
@@ -84,7 +95,7 @@ export async function startService(opts: {
       await stopTracing();
       logger.info('stopped');
     })());
-  return { config, logger, store, grpc, metrics, stop };
+  return { config, logger, store, grpc, metrics, warm, stop };
 }
 
 /** `cxr serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */

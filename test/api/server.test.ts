@@ -5,7 +5,12 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { BinaryReader } from '@bufbuild/protobuf/wire';
-import { startTestService } from '../helpers/service';
+import { writeFileSync } from 'node:fs';
+import { startTestService, tempDir } from '../helpers/service';
+import { tinyCheckpoint } from '../helpers/checkpoints';
+import { serveProcess } from '../helpers/serve-process';
+import { importRoot } from '../../src/config/paths';
+import { loadConfig } from '../../src/config/load-config';
 import { clients, call } from '../helpers/clients';
 import { InferenceServiceClient } from '../../src/api/generated/cxr/v1/inference_service';
 import { HealthCheckResponse_ServingStatus } from '../../src/api/generated/grpc/health/v1/health';
@@ -131,4 +136,42 @@ test('bad configuration fails fast with a message naming the key', () => {
   });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /CXR_GRPC_PORT \(grpc\.port\)/);
+});
+
+test('the inference services say SERVING (health, KServe ServerReady) only once the serving versions are loaded', async () => {
+  // A data directory that already holds a model: its serving version loads at start.
+  const d = tempDir();
+  writeFileSync(join(importRoot(loadConfig({ env: {}, overrides: { 'data.dir': d.path } })), 'tiny.safetensors'), tinyCheckpoint(3));
+  let server = await serveProcess(d.path);
+  let cl = clients(server.address);
+  await call(cl.models.importModel.bind(cl.models), {
+    name: 'tiny', source: { $case: 'path', value: 'tiny.safetensors' }, initKind: 4, labels: ['a', 'b', 'c'],
+    preprocessing: '', imageSize: 0, architecture: '', keepHead: true, pooling: '', interpolation: '', description: '', serve: true, seed: 0,
+  });
+  cl.close();
+  server.proc.kill('SIGTERM');
+  await server.exited;
+  server = await serveProcess(d.path);
+  cl = clients(server.address);
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      // Readiness and health flip together, in one tick, once warm-up is done; until then a call
+      // for the model would wait for its load.
+      const r = await call(cl.kserve.serverReady.bind(cl.kserve), {});
+      if (r.ready) {
+        assert.equal((await call(cl.health.check.bind(cl.health), { service: 'inference.GRPCInferenceService' })).status, HealthCheckResponse_ServingStatus.SERVING);
+        assert.equal((await call(cl.kserve.modelReady.bind(cl.kserve), { name: 'tiny', version: '' })).ready, true, 'the serving version is loaded when the server says ready');
+        break;
+      }
+      assert.notEqual((await call(cl.health.check.bind(cl.health), { service: 'inference.GRPCInferenceService' })).status, undefined);
+      assert.ok(Date.now() < deadline, 'became ready');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  } finally {
+    cl.close();
+    server.proc.kill('SIGTERM');
+    await server.exited;
+    d.cleanup();
+  }
 });

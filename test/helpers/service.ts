@@ -23,6 +23,7 @@ export async function startTestService(overrides: Partial<Config> = {}): Promise
     },
   });
   const service = await startService({ config, logger: createLogger({ level: 'silent' }) });
+  await service.warm;
   return {
     ...service,
     address: `127.0.0.1:${service.grpc.port}`,
