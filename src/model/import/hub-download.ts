@@ -45,12 +45,12 @@ const REPO_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 const SEGMENT_RE = /^[A-Za-z0-9._-]+$/;
 
 export function hubUrl(endpoint: string, repo: string, revision: string, filename: string): string {
-  if (!REPO_RE.test(repo) || repo.includes('..')) throw invalidArgument(`hub repo ${JSON.stringify(repo)} is not of the form owner/name`, [{ field: 'hf_repo', description: 'invalid repo id' }]);
+  if (!REPO_RE.test(repo) || repo.includes('..')) throw invalidArgument(`hub repo ${JSON.stringify(repo)} is not of the form owner/name`, [{ field: 'hub.repo', description: 'invalid repo id' }]);
   const parts = filename.split('/');
   if (parts.some((p) => !SEGMENT_RE.test(p) || p === '.' || p === '..')) {
-    throw invalidArgument(`hub filename ${JSON.stringify(filename)} is not a plain relative path`, [{ field: 'hf_filename', description: 'invalid file name' }]);
+    throw invalidArgument(`hub filename ${JSON.stringify(filename)} is not a plain relative path`, [{ field: 'hub.filename', description: 'invalid file name' }]);
   }
-  if (!revision || revision.includes('..') || /[\s?#]/.test(revision)) throw invalidArgument(`hub revision ${JSON.stringify(revision)} is invalid`);
+  if (!revision || revision.includes('..') || /[\s?#]/.test(revision)) throw invalidArgument(`hub revision ${JSON.stringify(revision)} is invalid`, [{ field: 'hub.revision', description: 'invalid revision' }]);
   let base: URL;
   try {
     base = new URL(endpoint);
