@@ -218,17 +218,27 @@ export class ModelRepository {
     return this.getVersion(name, version);
   }
 
+  /**
+   * Throws unless `delete(name, version)` would succeed: the model (and version) exist, and a
+   * serving version is deleted alone only when it is the last. Returns the model.
+   */
+  checkDeletable(name: string, version?: number): ModelRecord {
+    const model = this.get(name);
+    if (version === undefined) return model;
+    this.getVersion(name, version);
+    if (model.servingVersion === version && model.versions.length > 1) {
+      throw failedPrecondition(`version ${version} of ${name} is serving: promote another version first`);
+    }
+    return model;
+  }
+
   /** Deletes a version (not the serving one, unless it is the last) or, without version, the whole model. */
   delete(name: string, version?: number): void {
-    const model = this.get(name);
+    const model = this.checkDeletable(name, version);
     if (version === undefined) {
       this.db.prepare('DELETE FROM models WHERE name = ?').run(name);
       rmSync(join(this.modelsDir, name), { recursive: true, force: true });
       return;
-    }
-    this.getVersion(name, version);
-    if (model.servingVersion === version && model.versions.length > 1) {
-      throw failedPrecondition(`version ${version} of ${name} is serving: promote another version first`);
     }
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM model_versions WHERE model_name = ? AND version = ?').run(name, version);

@@ -1,18 +1,17 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { startTestService, tempDir } from '../helpers/service';
 import { clients, call } from '../helpers/clients';
-import { tinyCheckpoint } from '../helpers/checkpoints';
+import { tinyCheckpoint, assertSameWeights } from '../helpers/checkpoints';
 import { writeSyntheticDataset, SYNTHETIC_LABELS } from '../training/synthetic-dataset';
 import { importRoot, datasetRoot } from '../../src/config/paths';
 import { InitKind, JobState, type Job } from '../../src/api/generated/cxr/v1/common';
 import { ReportFormat } from '../../src/api/generated/cxr/v1/evaluation_service';
 import { loadConfig } from '../../src/config/load-config';
 import { openStore } from '../../src/store/store';
-import { readSafetensors } from '../../src/model/import/safetensors';
 import { serveProcess } from '../helpers/serve-process';
 
 
@@ -134,13 +133,7 @@ test('SIGKILL mid-job, restart: the job resumes and ends with the weights of an 
     await new Promise((r) => server.proc.once('exit', r));
   }
   const store = openStore(d.path);
-  const weights = (name: string) => {
-    const v = store.models.resolve(name);
-    return readSafetensors(readFileSync(join(v.dir, v.files.weights!))).tensors;
-  };
-  const wa = weights('uninterrupted');
-  const wb = weights('resumed');
-  for (const [k, t] of wa) assert.deepEqual(wb.get(k)!.data, t.data, k);
+  assertSameWeights(store, 'uninterrupted', 'resumed');
   store.close();
   d.cleanup();
 });

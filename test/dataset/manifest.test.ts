@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CxrError } from '../../src/errors/cxr-error';
+import { rejectsInvalid as rejects } from '../helpers/assertions';
 import { parseManifest, splitRows } from '../../src/dataset/manifest';
 import { labelStatistics } from '../../src/dataset/label-statistics';
 
@@ -17,18 +17,6 @@ function fixture(): { root: string; outside: string; done: () => void } {
   writeFileSync(join(outside, 'secret.png'), 'x');
   symlinkSync(join(outside, 'secret.png'), join(root, 'img', 'link.png'));
   return { root, outside, done: () => rmSync(base, { recursive: true, force: true }) };
-}
-
-function rejects(fn: () => unknown, pattern: RegExp): CxrError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof CxrError, `expected CxrError, got ${String(err)}`);
-    assert.equal(err.code, 'INVALID_ARGUMENT');
-    assert.match(err.message, pattern);
-    return err;
-  }
-  assert.fail('expected an INVALID_ARGUMENT');
 }
 
 test('parses labels with the study conventions and default label columns', () => {

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -8,7 +8,7 @@ import { CxrError } from '../../src/errors/cxr-error';
 import { loadManifestFile, splitRows } from '../../src/dataset/manifest';
 import { resolvePreset } from '../../src/image/preprocess';
 import { initialWeights } from '../../src/model/initial-weights';
-import { readSafetensors, writeSafetensors } from '../../src/model/import/safetensors';
+import { writeSafetensors } from '../../src/model/import/safetensors';
 import { parameterShapes, vitPreset } from '../../src/model/vit-description';
 import { buildInferenceModel } from '../../src/model/vit-graph';
 import { openStore, type Store } from '../../src/store/store';
@@ -17,6 +17,7 @@ import { DataLoader } from '../../src/training/data-loader';
 import { TrainingJobs } from '../../src/training/training-jobs';
 import type { TrainingRequest } from '../../src/training/training-spec';
 import { SYNTHETIC_LABELS, writeSyntheticDataset } from './synthetic-dataset';
+import { assertSameWeights } from '../helpers/checkpoints';
 
 const desc = vitPreset('vit-tiny-test', 3, { layerScale: false, width: 32, heads: 4 });
 let base: string;
@@ -152,11 +153,5 @@ test('a server killed mid-job resumes on restart and ends with the same weights 
   assert.deepEqual(restarted.resumeInterrupted().map((j) => j.id), [b.id]);
   const end = await waitEnd(restarted, b.id);
   assert.equal(end.state, 'SUCCEEDED', end.statusMessage);
-  const weights = (name: string) => {
-    const v = store.models.resolve(name);
-    return readSafetensors(readFileSync(join(v.dir, v.files.weights!))).tensors;
-  };
-  const wa = weights('uninterrupted');
-  const wb = weights('resumed');
-  for (const [k, t] of wa) assert.deepEqual(wb.get(k)!.data, t.data, k);
+  assertSameWeights(store, 'uninterrupted', 'resumed');
 });

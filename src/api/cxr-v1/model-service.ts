@@ -4,7 +4,7 @@ import {
   ModelServiceService, type ModelServiceServer, type ImportModelRequest,
 } from '../generated/cxr/v1/model_service';
 import { modelToProto, modelVersionToProto, initKindFromProto } from './convert';
-import { CxrError, invalidArgument, unimplemented, failedPrecondition } from '../../errors/cxr-error';
+import { CxrError, invalidArgument, unimplemented } from '../../errors/cxr-error';
 import { validateModelName } from '../../store/model-repository';
 import { DataRoot } from '../../dataset/data-root';
 import { resolvePreset } from '../../image/presets';
@@ -37,14 +37,10 @@ export function modelService(ctx: ServiceContext): ModelServiceServer {
     }),
     deleteModel: unary(ctx, S, 'DeleteModel', async (req) => {
       requireName(req.name, 'name');
-      const model = ctx.store.models.get(req.name);
       const version = req.version ? parseVersion(req.version) : undefined;
       const runtime = ctx.capabilities.inference?.models;
-      // Validate first (store rules), then release sessions, then delete files and rows.
-      if (version !== undefined) ctx.store.models.getVersion(req.name, version);
-      if (version !== undefined && model.servingVersion === version && model.versions.length > 1) {
-        throw failedPrecondition(`version ${version} of ${req.name} is serving: promote another version first`);
-      }
+      // The store's rules first, then release sessions, then delete files and rows.
+      const model = ctx.store.models.checkDeletable(req.name, version);
       for (const v of model.versions) {
         if (version === undefined || v.version === version) await runtime?.unload(req.name, v.version);
       }

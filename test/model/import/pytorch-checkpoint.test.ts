@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { unzipSync } from 'fflate';
 import { readTorchCheckpoint } from '../../../src/model/import/pytorch-checkpoint';
 import { unpickle } from '../../../src/model/import/torch-pickle';
-import { CxrError } from '../../../src/errors/cxr-error';
+import { rejectsInvalid as rejects } from '../../helpers/assertions';
 import { f16ToF32, f32ToF16, bf16ToF32, f32ToBf16 } from '../../../src/model/import/tensor';
 import { PyValue, saveStateDict, storedZip, torchSave } from './torch-save-writer';
 
@@ -14,15 +14,6 @@ function sd(): Map<string, { shape: number[]; data: Float32Array }> {
     ['blocks.0.attn.qkv.bias', { shape: [6], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
     ['cls_token', { shape: [1, 1, 2], data: Float32Array.from([0.25, -0.75]) }],
   ]);
-}
-
-function rejects(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof CxrError, `expected CxrError, got ${String(e)}`);
-    assert.equal(e.code, 'INVALID_ARGUMENT');
-    assert.match(e.message, pattern);
-    return true;
-  });
 }
 
 test('torch.save layout: archive folder, 64-byte aligned records, version, byteorder', () => {

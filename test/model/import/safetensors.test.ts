@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSafetensors, writeSafetensors } from '../../../src/model/import/safetensors';
 import { f16ToF32, f32ToF16, bf16ToF32, f32ToBf16 } from '../../../src/model/import/tensor';
-import { CxrError } from '../../../src/errors/cxr-error';
+import { rejectsInvalid as rejects } from '../../helpers/assertions';
 
 function sample(): Map<string, { shape: number[]; data: Float32Array }> {
   return new Map([
@@ -10,15 +10,6 @@ function sample(): Map<string, { shape: number[]; data: Float32Array }> {
     ['b.c', { shape: [3], data: Float32Array.from([0.1, 0.2, -0.3]) }],
     ['scalar', { shape: [], data: Float32Array.from([7]) }],
   ]);
-}
-
-function rejects(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof CxrError, `expected CxrError, got ${String(e)}`);
-    assert.equal(e.code, 'INVALID_ARGUMENT');
-    assert.match(e.message, pattern);
-    return true;
-  });
 }
 
 test('F32 round trip keeps names, order, shapes, values and metadata', () => {
